@@ -1,0 +1,88 @@
+"""`python -m runner [overrides]`: Hydra entry point and the one place that talks to the user.
+
+Hydra composes the config; every error a user can fix is printed as one line
+on stderr (config errors exit with 2), and the run directory is always named.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from . import config, experiment
+
+# Let Hydra's own errors reach `main` so they can be reported in one line.
+os.environ["HYDRA_FULL_ERROR"] = "1"
+config.register()
+
+failed_jobs: list[Path] = []
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise experiment.Terminated()
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def _task(cfg: DictConfig) -> None:
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    try:
+        outcome = experiment.run(cfg, run_dir)
+    except config.ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        if not multirun:
+            sys.exit(2)  # SystemExit passes through Hydra without its own error banner
+        (run_dir / "error.txt").write_text(f"config error: {error}\n")
+        failed_jobs.append(run_dir)
+        return
+    stream = sys.stdout if outcome.status == "ok" else sys.stderr
+    print(f"{outcome.status}: {outcome.message}", file=stream)
+    print(f"run directory: {run_dir}", flush=True)
+    if outcome.error is not None and cfg.debug:
+        traceback.print_exception(outcome.error)
+    if outcome.status == "interrupted" and isinstance(outcome.error, BaseException):
+        raise outcome.error
+    if outcome.exit_code:
+        if not multirun:
+            sys.exit(outcome.exit_code)
+        failed_jobs.append(run_dir)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, MissingConfigException) and error.missing_cfg_file:
+        group, _, choice = error.missing_cfg_file.rpartition("/")
+        if group:
+            allowed = ", ".join(sorted(error.options or []))
+            return f"{group}={choice}: no such {group}; choose one of {allowed}"
+    if isinstance(error, (ConfigCompositionException, OverrideParseException)):
+        return config.describe_omegaconf_error(error)
+    return str(error)
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        _task()
+    except (ConfigCompositionException, OverrideParseException) as error:
+        print(f"config error: {_describe(error)}", file=sys.stderr)
+        sys.exit(2)
+    except experiment.Terminated:
+        sys.exit(143)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if failed_jobs:
+        sys.exit(f"{len(failed_jobs)} job(s) of the sweep failed; see their run directories")
+
+
+if __name__ == "__main__":
+    main()

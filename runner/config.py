@@ -1,0 +1,143 @@
+"""Typed schema of an experiment and the checks Hydra cannot express.
+
+The dataclasses are registered in Hydra's ConfigStore so that types and enum
+values are checked while Hydra composes the config; ranges and cross-field
+rules are checked by `validate` before any step runs. Every failure is a
+`ConfigError` whose text is one line naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+
+class ConfigError(ValueError):
+    """A config value the user must fix; its message is one line."""
+
+
+class Mode(str, Enum):
+    map = "map"
+    burst = "burst"
+
+
+class Backend(str, Enum):
+    local = "local"
+    redis = "redis"
+
+
+class PlatformName(str, Enum):
+    local = "local"
+    openwhisk = "openwhisk"
+
+
+@dataclass
+class PlatformConfig:
+    name: PlatformName = PlatformName.local
+    # embedded platform
+    slots: int = 256
+    max_starting: int | None = None
+    startup_timeout_s: float = 30.0
+    # real cluster
+    api_host: str | None = None
+    auth: str | None = None
+    namespace: str = "_"
+    insecure: bool = False
+
+
+@dataclass
+class BurstConfig:
+    granularity: int | None = None
+    join: bool = False
+    backend: Backend = Backend.local
+    backend_uri: str | None = None
+    chunk_size: int | None = None
+    debug: bool = False
+
+
+@dataclass
+class InvokeConfig:
+    concurrency: int = 64
+
+
+@dataclass
+class WaitConfig:
+    timeout_s: float = 600.0
+
+
+@dataclass
+class BuildConfig:
+    cache_dir: str = MISSING
+
+
+@dataclass
+class ExperimentConfig:
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
+    app: Any = MISSING
+    mode: Mode = Mode.burst
+    workers: int = 8
+    burst: BurstConfig = field(default_factory=BurstConfig)
+    invoke: InvokeConfig = field(default_factory=InvokeConfig)
+    wait: WaitConfig = field(default_factory=WaitConfig)
+    build: BuildConfig = field(default_factory=BuildConfig)
+    debug: bool = False
+
+
+@dataclass
+class AppConfig:
+    """Keys every app has; an app extends it with its own parameters."""
+
+    name: str = MISSING
+    action: str = "action.py"
+    memory: int = 256
+    timeout_ms: int = 60000
+
+
+def register() -> None:
+    ConfigStore.instance().store(name="experiment_schema", node=ExperimentConfig)
+
+
+def _positive(key: str, value: Any, minimum: int = 1) -> None:
+    if value is not None and value < minimum:
+        raise ConfigError(f"{key}={value}: must be an integer >= {minimum}")
+
+
+def validate(cfg: DictConfig) -> None:
+    """Checks what types alone do not; raises ConfigError on the first bad key."""
+    _positive("workers", cfg.workers)
+    _positive("burst.granularity", cfg.burst.granularity)
+    _positive("burst.chunk_size", cfg.burst.chunk_size)
+    _positive("invoke.concurrency", cfg.invoke.concurrency)
+    _positive("app.memory", cfg.app.memory, 128)
+    _positive("app.timeout_ms", cfg.app.timeout_ms, 100)
+    if cfg.wait.timeout_s <= 0:
+        raise ConfigError(f"wait.timeout_s={cfg.wait.timeout_s}: must be > 0")
+    if cfg.burst.backend == Backend.redis and not cfg.burst.backend_uri:
+        raise ConfigError(
+            "burst.backend=redis needs burst.backend_uri (e.g. redis://127.0.0.1:6379)"
+        )
+
+
+def app_params(cfg: DictConfig, schema: type) -> Any:
+    """Merges the app's node onto its dataclass so unknown keys and bad types fail early."""
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(schema), cfg.app)
+    except OmegaConfBaseException as error:
+        raise ConfigError(describe_omegaconf_error(error, prefix="app.")) from error
+    return OmegaConf.to_object(merged)
+
+
+def describe_omegaconf_error(error: BaseException, prefix: str = "") -> str:
+    """One line out of OmegaConf's multi-line messages: the key and the complaint."""
+    while error.__cause__ is not None and not isinstance(error, OmegaConfBaseException):
+        error = error.__cause__
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    key = getattr(error, "full_key", None)
+    if key:
+        return f"{prefix}{key}: {message}"
+    return message

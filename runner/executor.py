@@ -1,0 +1,156 @@
+"""Runs one stage of an experiment: invoke activations, wait for them, record them.
+
+Map stages submit their activations concurrently over the client's pooled
+connections while a single poller watches the activation list in bulk, so
+results are detected while later invocations are still being sent.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from .openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
+from .results import Recorder, Submission, WorkerOutcome
+
+PAGE = 200
+FAST_POLL_S = 0.02
+SLOW_POLL_S = 1.0
+SINGLE_GET_EVERY_S = 5.0
+SINGLE_GETS_PER_ROUND = 10
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class WaitTimeout(RuntimeError):
+    pass
+
+
+class Executor:
+    """Shared by every stage of a run; apps with several stages call it more than once."""
+
+    def __init__(self, client: OpenWhiskClient, action: str, recorder: Recorder,
+                 concurrency: int, timeout_s: float):
+        self.client = client
+        self.action = action
+        self.recorder = recorder
+        self.concurrency = concurrency
+        self.timeout_s = timeout_s
+
+    def map(self, payloads: list[dict[str, Any]], stage: str = "map") -> list[WorkerOutcome]:
+        """One activation per payload; `worker_id` is added to each payload."""
+        outcomes: list[WorkerOutcome] = []
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            futures = [
+                pool.submit(self._invoke_one, stage, worker_id, payload)
+                for worker_id, payload in enumerate(payloads)
+            ]
+            self._wait(futures, outcomes)
+        return sorted(outcomes, key=lambda o: o.worker_id)
+
+    def _invoke_one(self, stage: str, worker_id: int, payload: dict[str, Any]) -> Submission:
+        sub = Submission(stage, "map", [worker_id], None, now_ms())
+        try:
+            sub.activation_id = self.client.invoke(self.action, {**payload, "worker_id": worker_id})
+        except OpenWhiskError as error:
+            sub.error = str(error)
+        sub.accepted_ms = now_ms()
+        return sub
+
+    def burst(self, payloads: list[dict[str, Any]], options: BurstOptions,
+              stage: str = "burst") -> list[WorkerOutcome]:
+        """One group invocation; the platform answers one activation per pack."""
+        submit_ms = now_ms()
+        outcomes: list[WorkerOutcome] = []
+        try:
+            ids = self.client.invoke_burst(self.action, payloads, options)
+        except OpenWhiskError as error:
+            sub = Submission(stage, "pack", list(range(len(payloads))), None, submit_ms,
+                             now_ms(), None, str(error))
+            return self.recorder.failed(sub, "not invoked", sub.error or "")
+        accepted_ms = now_ms()
+        size = options.granularity or len(payloads)
+        subs = []
+        for pack, activation_id in enumerate(ids):
+            workers = list(range(pack * size, min((pack + 1) * size, len(payloads))))
+            subs.append(Submission(stage, "pack", workers, pack, submit_ms, accepted_ms,
+                                   activation_id))
+        future: Future[list[Submission]] = Future()
+        future.set_result(subs)
+        self._wait([future], outcomes)
+        return sorted(outcomes, key=lambda o: o.worker_id)
+
+    def _wait(self, futures: list[Future], outcomes: list[WorkerOutcome]) -> None:
+        """Polls the activation list until every submitted activation is recorded."""
+        pending: dict[str, Submission] = {}
+        unsubmitted = list(futures)
+        since: int | None = None
+        deadline = time.monotonic() + self.timeout_s
+        interval = FAST_POLL_S
+        last_single = time.monotonic()
+        try:
+            while unsubmitted or pending:
+                still = []
+                for future in unsubmitted:
+                    if not future.done():
+                        still.append(future)
+                        continue
+                    result = future.result()
+                    for sub in result if isinstance(result, list) else [result]:
+                        since = sub.submit_ms if since is None else min(since, sub.submit_ms)
+                        if sub.activation_id is None:
+                            outcomes += self.recorder.failed(sub, "not invoked", sub.error or "")
+                        else:
+                            pending[sub.activation_id] = sub
+                unsubmitted = still
+                found = self._poll(pending, since, outcomes) if pending else 0
+                if pending and time.monotonic() - last_single > SINGLE_GET_EVERY_S:
+                    found += self._get_singly(pending, outcomes)
+                    last_single = time.monotonic()
+                if not (unsubmitted or pending):
+                    break
+                if time.monotonic() > deadline:
+                    raise WaitTimeout(
+                        f"{len(pending) + len(unsubmitted)} activations unfinished after "
+                        f"{self.timeout_s:.0f} s (raise wait.timeout_s to wait longer)"
+                    )
+                interval = FAST_POLL_S if found else min(interval * 1.5, SLOW_POLL_S)
+                time.sleep(interval)
+        finally:
+            for sub in pending.values():
+                outcomes += self.recorder.failed(
+                    sub, "unfinished", "no result when the runner stopped waiting"
+                )
+
+    def _poll(self, pending: dict[str, Submission], since: int | None,
+              outcomes: list[WorkerOutcome]) -> int:
+        """Pages through finished activations newest first; returns how many were new."""
+        found = 0
+        skip = 0
+        while pending:
+            page = self.client.list_activations(
+                name=self.action, since=since, limit=PAGE, skip=skip, docs=True
+            )
+            detected = now_ms()
+            for record in page:
+                sub = pending.pop(record.get("activationId"), None)
+                if sub is not None:
+                    outcomes += self.recorder.finished(sub, record, detected)
+                    found += 1
+            if len(page) < PAGE:
+                break
+            skip += PAGE
+        return found
+
+    def _get_singly(self, pending: dict[str, Submission], outcomes: list[WorkerOutcome]) -> int:
+        """Fallback for activations the list misses (e.g. controller clock behind ours)."""
+        found = 0
+        for activation_id in list(pending)[:SINGLE_GETS_PER_ROUND]:
+            record = self.client.get_activation(activation_id)
+            if record is not None:
+                outcomes += self.recorder.finished(pending.pop(activation_id), record, now_ms())
+                found += 1
+        return found

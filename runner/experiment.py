@@ -1,0 +1,174 @@
+"""The pipeline of one run: build -> deploy -> invoke -> wait -> collect -> validate.
+
+This module calls every other part and is the only one that does; it takes a
+composed config and a run directory and never touches Hydra itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from . import apps, build, connect, results
+from .config import Mode, PlatformName, app_params, validate
+from .executor import Executor
+from .openwhisk import BurstOptions, OpenWhiskClient
+from .results import Recorder, WorkerOutcome
+
+DIGEST_ANNOTATION = "burst-runner-digest"
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    status: str  # ok | failed | invalid | interrupted | error
+    message: str
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: BaseException | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "interrupted":
+            return 143 if isinstance(self.error, Terminated) else 130
+        return 0 if self.status == "ok" else 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C so the run directory is completed before exiting."""
+
+
+class Steps:
+    """Wall-clock time of each pipeline step, in the order they ran."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - started) * 1000
+
+
+def _deploy(client: OpenWhiskClient, name: str, artifact: build.Artifact,
+            memory: int, timeout_ms: int) -> bool:
+    """Creates or updates the action; returns False when the same code was already there."""
+    limits = {"memory": memory, "timeout": timeout_ms, "concurrency": 1}
+    current = client.get_action(name)
+    if current is not None:
+        notes = {a.get("key"): a.get("value") for a in current.get("annotations", [])}
+        if notes.get(DIGEST_ANNOTATION) == artifact.digest and current.get("limits", {}) == {
+            **current.get("limits", {}), **limits
+        }:
+            return False
+    code = base64.b64encode(artifact.path.read_bytes()).decode()
+    client.put_action(name, {
+        "exec": {"kind": "python:3", "code": code, "binary": True, "main": "main"},
+        "limits": limits,
+        "annotations": [{"key": DIGEST_ANNOTATION, "value": artifact.digest}],
+    })
+    return True
+
+
+def _connect(cfg: DictConfig, run_dir: Path):
+    platform = cfg.platform
+    pool = cfg.invoke.concurrency
+    if platform.name == PlatformName.local:
+        return connect.embedded(
+            run_dir, platform.slots, platform.max_starting, platform.startup_timeout_s,
+            cfg.burst.backend.value, cfg.burst.backend_uri, pool,
+        )
+    return connect.cluster(platform.api_host, platform.auth, platform.namespace,
+                           platform.insecure, pool)
+
+
+def _run_stages(cfg: DictConfig, app: Any, params: Any, executor: Executor) -> list[WorkerOutcome]:
+    payloads = app.payloads(params, cfg.workers)
+    if cfg.mode == Mode.map:
+        return executor.map(payloads)
+    burst = cfg.burst
+    options = BurstOptions(burst.granularity, burst.join, burst.backend.value,
+                           burst.chunk_size, burst.debug)
+    return executor.burst(payloads, options)
+
+
+def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
+    """Runs the experiment; whatever happens, the CSVs and summary.csv are on disk."""
+    validate(cfg)
+    app = apps.load(cfg.app.name)
+    params = app_params(cfg, app.Params)
+    steps = Steps()
+    identity = {
+        "app": cfg.app.name, "mode": cfg.mode.value, "platform": cfg.platform.name.value,
+        "workers": cfg.workers,
+        "granularity": cfg.burst.granularity if cfg.mode == Mode.burst else None,
+        "backend": cfg.burst.backend.value if cfg.mode == Mode.burst else None,
+    }
+    extra: dict[str, Any] = {}
+    recorder = Recorder(run_dir)
+    outcome = RunOutcome(run_dir, "error", "")
+    started = time.perf_counter()
+    try:
+        with steps.step("build"):
+            source = apps.action_source(cfg.app.name, params.action)
+            artifact = build.build_python_action(source, "main", Path(cfg.build.cache_dir))
+        extra["build_cache"] = "hit" if artifact.cache_hit else "miss"
+        with _connect(cfg, run_dir) as connection:
+            extra["platform_address"] = connection.description
+            with steps.step("deploy"):
+                uploaded = _deploy(connection.client, cfg.app.name, artifact,
+                                   params.memory, params.timeout_ms)
+            extra["deployed"] = "uploaded" if uploaded else "unchanged"
+            executor = Executor(connection.client, cfg.app.name, recorder,
+                                cfg.invoke.concurrency, cfg.wait.timeout_s)
+            with steps.step("run"):
+                outcomes = _run_stages(cfg, app, params, executor)
+            extra["requests"] = connection.client.requests_sent
+        with steps.step("validate"):
+            verdict = app.validate(params, cfg.mode.value,
+                                   _results_by_worker(outcomes, cfg.workers))
+        failures = [o for o in outcomes if not o.ok]
+        extra["valid"] = verdict.valid
+        extra["validation"] = verdict.detail
+        if failures:
+            first = failures[0]
+            outcome = RunOutcome(run_dir, "failed",
+                                 f"{len(failures)} of {cfg.workers} workers failed; "
+                                 f"worker {first.worker_id}: {first.error}")
+        elif not verdict.valid:
+            outcome = RunOutcome(run_dir, "invalid", f"wrong answer: {verdict.detail}")
+        else:
+            outcome = RunOutcome(run_dir, "ok", verdict.detail)
+    except KeyboardInterrupt as interrupt:
+        outcome = RunOutcome(run_dir, "interrupted", "interrupted; rows measured so far are kept",
+                             error=interrupt)
+    except Exception as error:  # recorded here, reported by the caller in one line
+        first_line = (str(error).splitlines() or [type(error).__name__])[0]
+        outcome = RunOutcome(run_dir, "error", first_line, error=error)
+    finally:
+        recorder.close()
+        steps.ms["total"] = (time.perf_counter() - started) * 1000
+        if (run_dir / "workers.csv").is_file():
+            results.widen_workers(run_dir)
+        extra.setdefault("valid", False)
+        extra["status"] = outcome.status
+        extra["message"] = outcome.message
+        outcome.summary = results.summarize(run_dir, identity, steps.ms, extra)
+    return outcome
+
+
+def _results_by_worker(outcomes: list[WorkerOutcome], workers: int) -> list[Any]:
+    by_id: list[Any] = [None] * workers
+    for o in outcomes:
+        if o.ok and 0 <= o.worker_id < workers:
+            by_id[o.worker_id] = o.result
+    return by_id

@@ -1,0 +1,177 @@
+"""REST client for OpenWhisk controllers: real clusters and the embedded platform alike.
+
+It speaks only the OpenWhisk API (plus the burst fork's `?burst=true` extension)
+and knows nothing of experiments or configs, so it can be reused and tested
+against any server.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+RETRYABLE_STATUS = {429, 503}
+
+
+class OpenWhiskError(RuntimeError):
+    """An answer the client cannot turn into a result; `status` is the HTTP code (0: no answer)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(f"HTTP {status}: {message}" if status else message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class BurstOptions:
+    granularity: int | None = None
+    join: bool = False
+    backend: str | None = None
+    chunk_size: int | None = None
+    debug: bool = False
+
+    def query(self) -> dict[str, str]:
+        params = {"burst": "true", "join": _flag(self.join), "debug": _flag(self.debug)}
+        if self.granularity is not None:
+            params["granularity"] = str(self.granularity)
+        if self.backend is not None:
+            params["backend"] = self.backend
+        if self.chunk_size is not None:
+            params["chunk_size"] = str(self.chunk_size)
+        return params
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+class OpenWhiskClient:
+    """One pooled HTTP session per controller; safe to share between invoking threads."""
+
+    def __init__(
+        self,
+        api_host: str,
+        auth: str,
+        namespace: str = "_",
+        verify: bool | str = True,
+        pool_size: int = 64,
+        retries: int = 8,
+        request_timeout_s: float = 75.0,
+    ):
+        if "://" not in api_host:
+            api_host = f"https://{api_host}"
+        self.base = f"{api_host.rstrip('/')}/api/v1/namespaces/{namespace}"
+        self.retries = retries
+        self.request_timeout_s = request_timeout_s
+        user, _, key = auth.partition(":")
+        self.session = requests.Session()
+        self.session.auth = (user, key)
+        self.session.verify = verify
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.requests_sent = 0
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Sends one request; throttling (429) and 503 are retried with capped, jittered backoff."""
+        delay = 0.05
+        for attempt in range(self.retries + 1):
+            self.requests_sent += 1
+            try:
+                response = self.session.request(
+                    method, self.base + path, timeout=self.request_timeout_s, **kwargs
+                )
+            except requests.ConnectionError as error:
+                raise OpenWhiskError(0, f"cannot reach {self.base}: {error}") from error
+            if response.status_code not in RETRYABLE_STATUS or attempt == self.retries:
+                return response
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 5.0)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _error(response: requests.Response) -> OpenWhiskError:
+        try:
+            message = response.json().get("error") or response.text
+        except ValueError:
+            message = response.text[:200] or response.reason
+        return OpenWhiskError(response.status_code, str(message))
+
+    def put_action(self, name: str, action: dict[str, Any], overwrite: bool = True) -> dict:
+        response = self._request(
+            "PUT", f"/actions/{name}", params={"overwrite": _flag(overwrite)}, json=action
+        )
+        if response.status_code != 200:
+            raise self._error(response)
+        return response.json()
+
+    def get_action(self, name: str) -> dict | None:
+        response = self._request("GET", f"/actions/{name}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._error(response)
+        return response.json()
+
+    def invoke(self, name: str, params: dict[str, Any]) -> str:
+        """Non-blocking invocation; returns the activation id."""
+        response = self._request("POST", f"/actions/{name}", json=params)
+        if response.status_code != 202:
+            raise self._error(response)
+        return response.json()["activationId"]
+
+    def invoke_burst(
+        self, name: str, params: list[dict[str, Any]], options: BurstOptions
+    ) -> list[str]:
+        """One burst of len(params) workers; returns one activation id per pack, in pack order."""
+        response = self._request(
+            "POST", f"/actions/{name}", params=options.query(), json={"value": params}
+        )
+        if response.status_code != 202:
+            raise self._error(response)
+        return response.json()["activationIds"]
+
+    def get_activation(self, activation_id: str) -> dict | None:
+        """The finished activation's record, or None while it is still running."""
+        response = self._request("GET", f"/activations/{activation_id}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._error(response)
+        return response.json()
+
+    def list_activations(
+        self,
+        name: str | None = None,
+        since: int | None = None,
+        upto: int | None = None,
+        limit: int = 200,
+        skip: int = 0,
+        docs: bool = True,
+    ) -> list[dict]:
+        """One page of finished activations, newest first (the bulk-polling primitive)."""
+        query: dict[str, Any] = {"limit": limit, "skip": skip, "docs": _flag(docs)}
+        if name:
+            query["name"] = name
+        if since is not None:
+            query["since"] = since
+        if upto is not None:
+            query["upto"] = upto
+        response = self._request("GET", "/activations", params=query)
+        if response.status_code != 200:
+            raise self._error(response)
+        return response.json()
+
+    def activation_logs(self, activation_id: str) -> list[str]:
+        response = self._request("GET", f"/activations/{activation_id}/logs")
+        if response.status_code != 200:
+            raise self._error(response)
+        return response.json().get("logs", [])

@@ -1,0 +1,39 @@
+"""The build step packages an action-loop zip and never builds the same sources twice."""
+
+import zipfile
+
+import pytest
+
+from runner.build import BuildError, build_python_action
+
+
+def test_zip_has_executable_exec_action_and_burst_package(tmp_path):
+    source = tmp_path / "my_action.py"
+    source.write_text("def main(args):\n    return args\n")
+    artifact = build_python_action(source, "main", tmp_path / "cache")
+    assert not artifact.cache_hit
+    with zipfile.ZipFile(artifact.path) as archive:
+        names = set(archive.namelist())
+        exec_info = archive.getinfo("exec")
+        launcher = archive.read("exec").decode()
+        assert archive.read("action.py") == source.read_bytes()
+    assert exec_info.external_attr >> 16 & 0o111, "exec must be executable"
+    assert launcher.startswith("#!/usr/bin/env python3")
+    assert 'serve(module="action", function="main")' in launcher
+    assert "burst/__init__.py" in names and "burst/launcher.py" in names
+
+
+def test_same_sources_hit_the_cache_and_changed_sources_miss(tmp_path):
+    source = tmp_path / "a.py"
+    source.write_text("def main(args):\n    return {}\n")
+    first = build_python_action(source, "main", tmp_path / "cache")
+    second = build_python_action(source, "main", tmp_path / "cache")
+    assert second.cache_hit and second.path == first.path
+    source.write_text("def main(args):\n    return {'changed': True}\n")
+    third = build_python_action(source, "main", tmp_path / "cache")
+    assert not third.cache_hit and third.digest != first.digest
+
+
+def test_missing_source_says_what_to_set(tmp_path):
+    with pytest.raises(BuildError, match="set app.action"):
+        build_python_action(tmp_path / "nope.py", "main", tmp_path / "cache")

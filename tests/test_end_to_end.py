@@ -1,0 +1,98 @@
+"""The CLI end to end on the embedded platform: what a user sees in the run directory."""
+
+import pandas as pd
+import pytest
+
+WORKER_COLUMNS = ["stage", "worker_id", "activation_id", "pack", "start_ms", "end_ms", "status",
+                  "error"]
+ACTIVATION_COLUMNS = ["stage", "activation_id", "kind", "workers", "submit_ms", "accepted_ms",
+                      "start_ms", "end_ms", "duration_ms", "wait_ms", "init_ms", "detected_ms",
+                      "status", "error"]
+
+
+def _check_hello_burst(run, workers: int, packs: int) -> None:
+    assert run.returncode == 0, run.stderr
+    assert f"run directory: {run.run_dir}" in run.stdout
+    activations = run.csv("activations.csv")
+    worker_rows = run.csv("workers.csv")
+    assert list(activations.columns) == ACTIVATION_COLUMNS
+    assert list(worker_rows.columns[: len(WORKER_COLUMNS)]) == WORKER_COLUMNS
+    assert len(activations) == packs and set(activations["kind"]) == {"pack"}
+    assert sorted(worker_rows["worker_id"]) == list(range(workers))
+    assert (worker_rows["status"] == "success").all()
+    for row in worker_rows.itertuples():
+        assert row.token_from_left == (row.worker_id - 1) % workers
+        assert row.broadcast == "hello from worker 0"
+    summary = run.summary
+    assert summary["valid"] == True  # noqa: E712 (numpy bool)
+    assert summary["status"] == "ok" and summary["failed"] == 0
+    assert summary["workers"] == workers and summary["mode"] == "burst"
+    assert summary["makespan_ms"] > 0
+
+
+def test_burst_hello_32_workers_one_pack(run_cli):
+    run = run_cli("mode=burst", "workers=32", "app=hello")
+    _check_hello_burst(run, 32, packs=1)
+    assert run.csv("workers.csv")["pack"].eq(0).all()
+
+
+def test_burst_hello_granularity_5_gives_7_packs_last_smaller(run_cli):
+    run = run_cli("mode=burst", "workers=32", "app=hello", "burst.granularity=5")
+    _check_hello_burst(run, 32, packs=7)
+    activations = run.csv("activations.csv")
+    assert list(activations.sort_values("workers", ascending=False)["workers"]) == [5] * 6 + [2]
+    packs = run.csv("workers.csv").groupby("pack")["worker_id"].agg(["min", "max"])
+    assert packs.loc[6].tolist() == [30, 31]
+    assert packs.loc[0].tolist() == [0, 4]
+
+
+def test_map_hello_32_workers(run_cli):
+    run = run_cli("mode=map", "workers=32", "app=hello")
+    assert run.returncode == 0, run.stderr
+    activations = run.csv("activations.csv")
+    workers = run.csv("workers.csv")
+    assert len(activations) == 32 and set(activations["kind"]) == {"map"}
+    assert activations["activation_id"].is_unique
+    assert sorted(workers["worker_id"]) == list(range(32))
+    assert all(m == f"hello from worker {w}" for w, m in zip(workers["worker_id"],
+                                                             workers["message"], strict=True))
+    # every activation was seen finished after it ended, on the same clock
+    assert (activations["detected_ms"] >= activations["end_ms"]).all()
+    assert (activations["start_ms"] >= activations["submit_ms"] - 5).all()
+    assert run.summary["valid"] == True  # noqa: E712
+
+
+def test_second_run_hits_the_build_cache(run_cli):
+    first = run_cli("mode=map", "workers=2", "app=sleep", "app.sleep_ms=10")
+    second = run_cli("mode=map", "workers=2", "app=sleep", "app.sleep_ms=10")
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    assert first.summary["build_cache"] == "miss"
+    assert second.summary["build_cache"] == "hit"
+
+
+@pytest.mark.parametrize("mode", ["map", "burst"])
+def test_failing_action_gives_failed_rows_and_one_line(run_cli, tmp_path, mode):
+    action = tmp_path / "flaky.py"
+    action.write_text(
+        "import os\n"
+        "def main(args, burst=None):\n"
+        "    me = burst.worker_id if burst else args['worker_id']\n"
+        "    if me == 1:\n"
+        "        raise ValueError('worker one refuses')\n"
+        "    if me == 2:\n"
+        "        os._exit(3)\n"
+        "    return {'worker_id': me, 'slept_ms': 1e9}\n"
+    )
+    run = run_cli(f"mode={mode}", "workers=4", "app=sleep", f"app.action={action}",
+                  "burst.granularity=1")
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    message = [line for line in run.stderr.splitlines() if line.startswith("failed:")]
+    assert len(message) == 1 and "workers failed" in message[0]
+    workers = run.csv("workers.csv").set_index("worker_id").sort_index()
+    assert list(workers.index) == [0, 1, 2, 3]
+    assert "ValueError: worker one refuses" in workers.loc[1, "error"]
+    assert isinstance(workers.loc[2, "error"], str) and workers.loc[2, "error"]
+    assert pd.isna(workers.loc[0, "error"]) and pd.isna(workers.loc[3, "error"])
+    summary = run.summary
+    assert summary["status"] == "failed" and summary["failed"] == 2
