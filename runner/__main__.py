@@ -27,6 +27,15 @@ config.register()
 failed_jobs: list[Path] = []
 
 
+def _redact(paths: list[Path], secret: str | None) -> None:
+    """Hydra saves overrides verbatim; a key given on the command line must not stay on disk."""
+    if not secret:
+        return
+    for path in paths:
+        if path.is_file() and secret in (text := path.read_text()):
+            path.write_text(text.replace(secret, "***"))
+
+
 def _terminate(signum: int, frame: object) -> None:
     raise experiment.Terminated()
 
@@ -36,6 +45,10 @@ def _task(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    saved = [*run_dir.glob(".hydra/*.yaml")]
+    if multirun:
+        saved.append(Path(hydra_cfg.sweep.dir) / "multirun.yaml")
+    _redact(saved, cfg.platform.auth)
     try:
         outcome = experiment.run(cfg, run_dir)
     except config.ConfigError as error:

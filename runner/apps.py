@@ -1,9 +1,10 @@
 """Finds an app's contract module in `ow_apps/<name>/` and gives it one shape.
 
 An app module provides `Params` (a dataclass extending `AppConfig`),
-`payloads(params, workers) -> list[dict]` (one per worker) and
-`validate(params, results) -> Validation`; it may provide
-`run(params, workers, executor)` when it needs more than one stage.
+`payloads(params, ctx) -> list[dict]` (one per worker) and
+`validate(params, ctx, answer) -> Validation`. By default the answer is the
+list of worker results indexed by worker id; an app that needs more than one
+stage (or a driver) provides `run(params, ctx, executor) -> answer` instead.
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ import ow_apps
 from .config import ConfigError
 
 APPS_DIR = Path(ow_apps.__file__).parent
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What an app may know about the run it is part of."""
+
+    workers: int
+    mode: str  # map | burst
+    data_dir: Path
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,8 @@ def load(name: str) -> ModuleType:
     return importlib.import_module(f"ow_apps.{name}")
 
 
-def action_source(app_name: str, action: str) -> Path:
-    path = Path(action)
+def app_file(app_name: str, name: str) -> Path:
+    """A path from the app's config: relative to the app's folder unless absolute."""
+    path = Path(name)
     return path if path.is_absolute() else APPS_DIR / app_name / path
 

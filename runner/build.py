@@ -39,20 +39,25 @@ class Artifact:
     size: int
 
 
-def _package_files(source: Path) -> list[tuple[str, Path]]:
-    """(name in zip, file on disk) for the action module and the burst package."""
+def _package_files(source: Path, include: list[Path]) -> list[tuple[str, Path]]:
+    """(name in zip, file on disk) for the action module, its helpers and the burst package."""
     files = [(f"{ACTION_MODULE}.py", source)]
+    for path in include:
+        if not path.is_file():
+            raise BuildError(f"{path} does not exist: fix app.include")
+        files.append((path.name, path))
     for path in sorted(BURST_PACKAGE.rglob("*.py")):
         files.append((f"burst/{path.relative_to(BURST_PACKAGE).as_posix()}", path))
     return files
 
 
-def build_python_action(source: Path, function: str, cache_dir: Path) -> Artifact:
+def build_python_action(source: Path, function: str, cache_dir: Path,
+                        include: list[Path] | None = None) -> Artifact:
     """Returns the zip for `source`, building it only when no identical one is cached."""
     if not source.is_file():
         raise BuildError(f"action source {source} does not exist: set app.action to a .py file")
     launcher = EXEC_TEMPLATE.format(module=ACTION_MODULE, function=function)
-    files = _package_files(source)
+    files = _package_files(source, include or [])
     digest = hashlib.sha256(launcher.encode())
     for name, path in files:
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")

@@ -48,6 +48,7 @@ class PlatformConfig:
     auth: str | None = None
     namespace: str = "_"
     insecure: bool = False
+    ca_bundle: str | None = None
 
 
 @dataclass
@@ -85,6 +86,7 @@ class ExperimentConfig:
     invoke: InvokeConfig = field(default_factory=InvokeConfig)
     wait: WaitConfig = field(default_factory=WaitConfig)
     build: BuildConfig = field(default_factory=BuildConfig)
+    data_dir: str = MISSING
     debug: bool = False
 
 
@@ -94,6 +96,7 @@ class AppConfig:
 
     name: str = MISSING
     action: str = "action.py"
+    include: list[str] = field(default_factory=list)  # extra modules the action imports
     memory: int = 256
     timeout_ms: int = 60000
 

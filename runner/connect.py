@@ -113,7 +113,7 @@ def _read_props(process: subprocess.Popen, timeout_s: float) -> dict[str, str]:
 
 @contextmanager
 def cluster(api_host: str | None, auth: str | None, namespace: str, insecure: bool,
-            pool_size: int) -> Iterator[Connection]:
+            ca_bundle: str | None, pool_size: int) -> Iterator[Connection]:
     props = read_wskprops()
     host = api_host or os.environ.get("__OW_API_HOST") or props.get("APIHOST")
     key = auth or os.environ.get("__OW_API_KEY") or props.get("AUTH")
@@ -124,7 +124,8 @@ def cluster(api_host: str | None, auth: str | None, namespace: str, insecure: bo
         raise ConfigError("platform.auth is not set (nor __OW_API_KEY, nor AUTH in "
                           "~/.wskprops): set platform.auth=uuid:key")
     namespace = os.environ.get("__OW_NAMESPACE", namespace) if namespace == "_" else namespace
-    client = OpenWhiskClient(host, key, namespace, verify=not insecure, pool_size=pool_size)
+    verify: bool | str = False if insecure else (ca_bundle or True)
+    client = OpenWhiskClient(host, key, namespace, verify=verify, pool_size=pool_size)
     try:
         yield Connection(client, f"OpenWhisk at {host}, namespace {namespace}")
     finally:

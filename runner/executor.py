@@ -33,12 +33,21 @@ class Executor:
     """Shared by every stage of a run; apps with several stages call it more than once."""
 
     def __init__(self, client: OpenWhiskClient, action: str, recorder: Recorder,
-                 concurrency: int, timeout_s: float):
+                 concurrency: int, timeout_s: float, mode: str, burst_options: BurstOptions):
         self.client = client
         self.action = action
         self.recorder = recorder
         self.concurrency = concurrency
         self.timeout_s = timeout_s
+        self.mode = mode
+        self.burst_options = burst_options
+        self.outcomes: list[WorkerOutcome] = []  # every worker of every stage, for the summary
+
+    def run(self, payloads: list[dict[str, Any]], stage: str | None = None) -> list[WorkerOutcome]:
+        """One stage in the experiment's mode."""
+        if self.mode == "map":
+            return self.map(payloads, stage or "map")
+        return self.burst(payloads, stage or "burst")
 
     def map(self, payloads: list[dict[str, Any]], stage: str = "map") -> list[WorkerOutcome]:
         """One activation per payload; `worker_id` is added to each payload."""
@@ -49,6 +58,10 @@ class Executor:
                 for worker_id, payload in enumerate(payloads)
             ]
             self._wait(futures, outcomes)
+        return self._sorted(outcomes)
+
+    def _sorted(self, outcomes: list[WorkerOutcome]) -> list[WorkerOutcome]:
+        self.outcomes += outcomes
         return sorted(outcomes, key=lambda o: o.worker_id)
 
     def _invoke_one(self, stage: str, worker_id: int, payload: dict[str, Any]) -> Submission:
@@ -60,9 +73,9 @@ class Executor:
         sub.accepted_ms = now_ms()
         return sub
 
-    def burst(self, payloads: list[dict[str, Any]], options: BurstOptions,
-              stage: str = "burst") -> list[WorkerOutcome]:
+    def burst(self, payloads: list[dict[str, Any]], stage: str = "burst") -> list[WorkerOutcome]:
         """One group invocation; the platform answers one activation per pack."""
+        options = self.burst_options
         submit_ms = now_ms()
         outcomes: list[WorkerOutcome] = []
         try:
@@ -70,7 +83,7 @@ class Executor:
         except OpenWhiskError as error:
             sub = Submission(stage, "pack", list(range(len(payloads))), None, submit_ms,
                              now_ms(), None, str(error))
-            return self.recorder.failed(sub, "not invoked", sub.error or "")
+            return self._sorted(self.recorder.failed(sub, "not invoked", sub.error or ""))
         accepted_ms = now_ms()
         size = options.granularity or len(payloads)
         subs = []
@@ -81,7 +94,7 @@ class Executor:
         future: Future[list[Submission]] = Future()
         future.set_result(subs)
         self._wait([future], outcomes)
-        return sorted(outcomes, key=lambda o: o.worker_id)
+        return self._sorted(outcomes)
 
     def _wait(self, futures: list[Future], outcomes: list[WorkerOutcome]) -> None:
         """Polls the activation list until every submitted activation is recorded."""

@@ -88,17 +88,21 @@ def _connect(cfg: DictConfig, run_dir: Path):
             cfg.burst.backend.value, cfg.burst.backend_uri, pool,
         )
     return connect.cluster(platform.api_host, platform.auth, platform.namespace,
-                           platform.insecure, pool)
+                           platform.insecure, platform.ca_bundle, pool)
 
 
-def _run_stages(cfg: DictConfig, app: Any, params: Any, executor: Executor) -> list[WorkerOutcome]:
-    payloads = app.payloads(params, cfg.workers)
-    if cfg.mode == Mode.map:
-        return executor.map(payloads)
+def _run_app(app: Any, params: Any, ctx: apps.RunContext, executor: Executor) -> Any:
+    """The app's own driver if it has one; otherwise one stage, answers indexed by worker id."""
+    if hasattr(app, "run"):
+        return app.run(params, ctx, executor)
+    outcomes = executor.run(app.payloads(params, ctx))
+    return _results_by_worker(outcomes, ctx.workers)
+
+
+def _burst_options(cfg: DictConfig) -> BurstOptions:
     burst = cfg.burst
-    options = BurstOptions(burst.granularity, burst.join, burst.backend.value,
-                           burst.chunk_size, burst.debug)
-    return executor.burst(payloads, options)
+    return BurstOptions(burst.granularity, burst.join, burst.backend.value, burst.chunk_size,
+                        burst.debug)
 
 
 def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
@@ -106,6 +110,7 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
     validate(cfg)
     app = apps.load(cfg.app.name)
     params = app_params(cfg, app.Params)
+    ctx = apps.RunContext(cfg.workers, cfg.mode.value, Path(cfg.data_dir))
     steps = Steps()
     identity = {
         "app": cfg.app.name, "mode": cfg.mode.value, "platform": cfg.platform.name.value,
@@ -119,8 +124,10 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
     started = time.perf_counter()
     try:
         with steps.step("build"):
-            source = apps.action_source(cfg.app.name, params.action)
-            artifact = build.build_python_action(source, "main", Path(cfg.build.cache_dir))
+            artifact = build.build_python_action(
+                apps.app_file(cfg.app.name, params.action), "main", Path(cfg.build.cache_dir),
+                [apps.app_file(cfg.app.name, name) for name in params.include],
+            )
         extra["build_cache"] = "hit" if artifact.cache_hit else "miss"
         with _connect(cfg, run_dir) as connection:
             extra["platform_address"] = connection.description
@@ -129,14 +136,14 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
                                    params.memory, params.timeout_ms)
             extra["deployed"] = "uploaded" if uploaded else "unchanged"
             executor = Executor(connection.client, cfg.app.name, recorder,
-                                cfg.invoke.concurrency, cfg.wait.timeout_s)
+                                cfg.invoke.concurrency, cfg.wait.timeout_s, cfg.mode.value,
+                                _burst_options(cfg))
             with steps.step("run"):
-                outcomes = _run_stages(cfg, app, params, executor)
+                answer = _run_app(app, params, ctx, executor)
             extra["requests"] = connection.client.requests_sent
         with steps.step("validate"):
-            verdict = app.validate(params, cfg.mode.value,
-                                   _results_by_worker(outcomes, cfg.workers))
-        failures = [o for o in outcomes if not o.ok]
+            verdict = app.validate(params, ctx, answer)
+        failures = [o for o in executor.outcomes if not o.ok]
         extra["valid"] = verdict.valid
         extra["validation"] = verdict.detail
         if failures:

@@ -15,7 +15,11 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-RETRYABLE_STATUS = {429, 503}
+IDEMPOTENT = {"GET", "PUT", "DELETE"}
+# 429 and 503 mean the request was refused before any work was done; gateway errors
+# (502, 504) may hide an accepted invocation, so only idempotent requests retry them.
+NOT_ACCEPTED = {429, 503}
+GATEWAY_ERRORS = {502, 504}
 
 
 class OpenWhiskError(RuntimeError):
@@ -65,7 +69,8 @@ class OpenWhiskClient:
     ):
         if "://" not in api_host:
             api_host = f"https://{api_host}"
-        self.base = f"{api_host.rstrip('/')}/api/v1/namespaces/{namespace}"
+        self.host = api_host.rstrip("/")
+        self.base = f"{self.host}/api/v1/namespaces/{namespace}"
         self.retries = retries
         self.request_timeout_s = request_timeout_s
         user, _, key = auth.partition(":")
@@ -81,18 +86,35 @@ class OpenWhiskClient:
         self.session.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Sends one request; throttling (429) and 503 are retried with capped, jittered backoff."""
+        """Sends one request, retrying what cannot have taken effect twice.
+
+        Throttling (429) and gateway errors are retried with capped, jittered
+        exponential backoff; connection failures only for idempotent methods,
+        since a POST that reached the controller may have created an activation.
+        """
         delay = 0.05
         for attempt in range(self.retries + 1):
+            last = attempt == self.retries
             self.requests_sent += 1
             try:
                 response = self.session.request(
                     method, self.base + path, timeout=self.request_timeout_s, **kwargs
                 )
-            except requests.ConnectionError as error:
-                raise OpenWhiskError(0, f"cannot reach {self.base}: {error}") from error
-            if response.status_code not in RETRYABLE_STATUS or attempt == self.retries:
-                return response
+            except requests.exceptions.SSLError as error:
+                raise OpenWhiskError(0, f"TLS verification of {self.host} failed ({error}); "
+                                        "set platform.ca_bundle, or platform.insecure=true "
+                                        "for a self-signed test cluster") from error
+            except (requests.ConnectionError, requests.Timeout) as error:
+                if method not in IDEMPOTENT or last:
+                    raise OpenWhiskError(0, f"cannot reach {self.host}: "
+                                            f"{type(error).__name__}") from error
+            else:
+                if response.status_code == 401:
+                    raise OpenWhiskError(401, "the controller rejected the key: check "
+                                              "platform.auth (or AUTH in ~/.wskprops)")
+                retryable = NOT_ACCEPTED | (GATEWAY_ERRORS if method in IDEMPOTENT else set())
+                if response.status_code not in retryable or last:
+                    return response
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 5.0)
         raise AssertionError("unreachable")
@@ -166,6 +188,12 @@ class OpenWhiskClient:
         if upto is not None:
             query["upto"] = upto
         response = self._request("GET", "/activations", params=query)
+        if response.status_code != 200:
+            raise self._error(response)
+        return response.json()
+
+    def limits(self) -> dict[str, Any]:
+        response = self._request("GET", "/limits")
         if response.status_code != 200:
             raise self._error(response)
         return response.json()

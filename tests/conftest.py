@@ -28,13 +28,18 @@ class CliRun:
         return self.csv("summary.csv").iloc[0].to_dict()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("build-cache")
 
 
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
 @pytest.fixture
-def run_cli(tmp_path: Path, cache_dir: Path):
+def run_cli(tmp_path: Path, cache_dir: Path, data_dir: Path):
     """Runs `python -m runner` with the given overrides in a fresh run directory."""
     counter = iter(range(1000))
 
@@ -42,7 +47,7 @@ def run_cli(tmp_path: Path, cache_dir: Path):
         run_dir = tmp_path / f"run{next(counter)}"
         completed = subprocess.run(
             [sys.executable, "-m", "runner", *overrides, f"hydra.run.dir={run_dir}",
-             f"build.cache_dir={cache_dir}"],
+             f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
             cwd=PROJECT, capture_output=True, text=True, timeout=timeout,
         )
         return CliRun(completed.returncode, completed.stdout, completed.stderr, run_dir)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.apps import Validation
+from runner.apps import RunContext, Validation
 from runner.config import AppConfig
 
 
@@ -13,15 +13,15 @@ class Params(AppConfig):
     greeting: str = "hello"
 
 
-def payloads(params: Params, workers: int) -> list[dict]:
-    return [{"greeting": params.greeting} for _ in range(workers)]
+def payloads(params: Params, ctx: RunContext) -> list[dict]:
+    return [{"greeting": params.greeting} for _ in range(ctx.workers)]
 
 
 def expected_broadcast(params: Params) -> str:
     return f"{params.greeting} from worker 0"
 
 
-def validate(params: Params, mode: str, results: list[dict | None]) -> Validation:
+def validate(params: Params, ctx: RunContext, results: list[dict | None]) -> Validation:
     """Map: every worker greets with its own id. Burst: ring tokens and the broadcast arrive."""
     workers = len(results)
     for worker_id, result in enumerate(results):
@@ -29,7 +29,7 @@ def validate(params: Params, mode: str, results: list[dict | None]) -> Validatio
             return Validation(False, f"worker {worker_id} has no result")
         if result.get("worker_id") != worker_id:
             return Validation(False, f"worker {worker_id} reports id {result.get('worker_id')}")
-        if mode == "map":
+        if ctx.mode == "map":
             if result.get("message") != f"{params.greeting} from worker {worker_id}":
                 return Validation(False, f"worker {worker_id} greeted {result.get('message')!r}")
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.apps import Validation
+from runner.apps import RunContext, Validation
 from runner.config import AppConfig
 
 
@@ -13,11 +13,11 @@ class Params(AppConfig):
     sleep_ms: int = 1000
 
 
-def payloads(params: Params, workers: int) -> list[dict]:
-    return [{"sleep_ms": params.sleep_ms} for _ in range(workers)]
+def payloads(params: Params, ctx: RunContext) -> list[dict]:
+    return [{"sleep_ms": params.sleep_ms} for _ in range(ctx.workers)]
 
 
-def validate(params: Params, mode: str, results: list[dict | None]) -> Validation:
+def validate(params: Params, ctx: RunContext, results: list[dict | None]) -> Validation:
     for worker_id, result in enumerate(results):
         if result is None:
             return Validation(False, f"worker {worker_id} has no result")

@@ -1,0 +1,126 @@
+"""kmeans: Lloyd's algorithm with partitioned data, checked against NumPy on the whole data.
+
+Points live in one float64 file in the data directory; every worker reads only
+its own row range. Burst workers keep their partition in memory across
+iterations and allreduce partial sums; map workers are stateless, so each
+iteration is a map stage that re-reads the partition and the driver reduces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runner.apps import RunContext, Validation
+from runner.config import AppConfig
+
+from .lloyd import centroid_shift, partial_sums, update_centroids
+
+
+@dataclass
+class Params(AppConfig):
+    points: int = 200_000
+    dims: int = 8
+    k: int = 8
+    iterations: int = 10
+    threshold: float = 1e-4
+    seed: int = 42
+
+
+def dataset(params: Params, data_dir: Path) -> Path:
+    """Generates the points once per (points, dims, k, seed); later runs reuse the file."""
+    name = f"points-{params.points}x{params.dims}-k{params.k}-s{params.seed}.f64"
+    path = data_dir / "kmeans" / name
+    if path.is_file() and path.stat().st_size == params.points * params.dims * 8:
+        return path
+    rng = np.random.default_rng(params.seed)
+    centers = rng.uniform(-10, 10, size=(params.k, params.dims))
+    labels = rng.integers(0, params.k, size=params.points)
+    points = centers[labels] + rng.normal(0, 1.0, size=(params.points, params.dims))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    points.astype(np.float64).tofile(partial)
+    partial.replace(path)
+    return path
+
+
+def initial_centroids(params: Params, path: Path) -> np.ndarray:
+    """k distinct points chosen by the seed: the same start for every mode and the check."""
+    rng = np.random.default_rng(params.seed + 1)
+    rows = np.sort(rng.choice(params.points, size=params.k, replace=False))
+    points = np.memmap(path, dtype=np.float64, mode="r", shape=(params.points, params.dims))
+    return np.array(points[rows])
+
+
+def _partition(params: Params, workers: int, worker_id: int) -> tuple[int, int]:
+    per, extra = divmod(params.points, workers)
+    first = worker_id * per + min(worker_id, extra)
+    return first, per + (1 if worker_id < extra else 0)
+
+
+def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
+    path = dataset(params, ctx.data_dir)
+    start = initial_centroids(params, path).tolist()
+    common = {"path": str(path), "dims": params.dims, "k": params.k,
+              "iterations": params.iterations, "threshold": params.threshold,
+              "centroids": start}
+    return [
+        {**common, "first_row": first, "rows": rows}
+        for first, rows in (_partition(params, ctx.workers, w) for w in range(ctx.workers))
+    ]
+
+
+def run(params: Params, ctx: RunContext, executor: Any) -> dict:
+    """Burst: one invocation does every iteration. Map: the driver runs one stage per iteration."""
+    work = payloads(params, ctx)
+    if ctx.mode == "burst":
+        outcomes = executor.burst(work)
+        results = [o.result for o in outcomes if o.ok]
+        root = next((r for r in results if r.get("worker_id") == 0), None)
+        if len(results) < ctx.workers or root is None:
+            return {"centroids": None, "iterations": 0}
+        return {"centroids": root["centroids"], "iterations": root["iterations"]}
+
+    centroids = np.array(work[0]["centroids"])
+    for iteration in range(params.iterations):
+        stage_work = [{**w, "centroids": centroids.tolist()} for w in work]
+        outcomes = executor.map(stage_work, stage=f"iteration-{iteration}")
+        if not all(o.ok for o in outcomes):
+            return {"centroids": None, "iterations": iteration}
+        sums = sum(np.array(o.result["sums"]) for o in outcomes)
+        counts = sum(np.array(o.result["counts"]) for o in outcomes)
+        updated = update_centroids(centroids, sums, counts)
+        shift = centroid_shift(centroids, updated)
+        centroids = updated
+        if shift < params.threshold:
+            return {"centroids": centroids.tolist(), "iterations": iteration + 1}
+    return {"centroids": centroids.tolist(), "iterations": params.iterations}
+
+
+def validate(params: Params, ctx: RunContext, answer: dict) -> Validation:
+    """Same start, same stopping rule, whole data in one process: centroids must agree."""
+    if answer.get("centroids") is None:
+        return Validation(False, "no final centroids")
+    path = dataset(params, ctx.data_dir)
+    points = np.fromfile(path, dtype=np.float64).reshape(params.points, params.dims)
+    centroids = initial_centroids(params, path)
+    expected_iterations = 0
+    while expected_iterations < params.iterations:
+        sums, counts = partial_sums(points, centroids)
+        updated = update_centroids(centroids, sums, counts)
+        shift = centroid_shift(centroids, updated)
+        centroids = updated
+        expected_iterations += 1
+        if shift < params.threshold:
+            break
+    got = np.array(answer["centroids"])
+    if got.shape != centroids.shape or not np.allclose(got, centroids, rtol=1e-9, atol=1e-9):
+        error = np.abs(got - centroids).max() if got.shape == centroids.shape else "shape"
+        return Validation(False, f"centroids differ from NumPy's Lloyd's run (max error {error})")
+    if answer["iterations"] != expected_iterations:
+        return Validation(False, f"{answer['iterations']} iterations, NumPy needed "
+                                 f"{expected_iterations}")
+    return Validation(True, f"centroids match NumPy after {expected_iterations} iterations")

@@ -1,0 +1,204 @@
+"""Run the workers of one pack concurrently, one forked process each, and collect their envelopes.
+
+Processes, not threads: Python workers are usually CPU-bound and the GIL
+would serialise them (see the fork-vs-threads numbers in the report). Each
+child writes JSON lines on its own pipe; the parent multiplexes the pipes, so a
+worker that dies or hangs costs only its own envelope.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import selectors
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .backends import preload
+from .deadline import Deadline
+from .spec import PackSpec
+from .worker import BurstMain, flush_stdio, now_ms, pipe_reporter, run_worker
+
+PR_SET_PDEATHSIG = 1
+# Communication gives up this much before the platform's deadline (at most), so
+# workers can still report who they were waiting for.
+MAX_DEADLINE_MARGIN_S = 1.0
+
+
+@dataclass
+class _Child:
+    worker: int
+    pid: int
+    fd: int
+    data: bytearray = field(default_factory=bytearray)
+    status: int | None = None
+
+
+def comm_deadline(deadline_ms: float) -> Deadline:
+    """Receives end a little before the activation does: 10% of the time left, at most 1 s."""
+    left = deadline_ms / 1000 - time.time()
+    margin = min(MAX_DEADLINE_MARGIN_S, max(left, 0.0) * 0.1)
+    return Deadline(deadline_ms / 1000 - margin)
+
+
+def run_pack(
+    spec: PackSpec, main: BurstMain, child_close_fds: Iterable[int] = ()
+) -> list[dict[str, Any]]:
+    """Fork one process per worker of the pack; return their envelopes in worker-id order.
+
+    ``child_close_fds`` are closed in every child (the launcher's answer pipe),
+    so only the launcher can answer the platform.
+    """
+    deadline = comm_deadline(spec.middleware.deadline_ms)
+    _raise_fd_limit()
+    if len(spec.topology.groups) > 1:
+        preload(spec.middleware)
+    pack_dir = tempfile.mkdtemp(prefix="burst-")
+    children: list[_Child] = []
+    try:
+        for worker, params in zip(spec.worker_ids, spec.params, strict=True):
+            children.append(
+                _spawn(spec, worker, params, main, pack_dir, deadline, tuple(child_close_fds))
+            )
+        _collect(children, kill_at=spec.middleware.deadline_ms / 1000)
+        return [_envelope(child) for child in children]
+    finally:
+        for child in children:
+            if child.status is None:
+                _kill(child)
+            if child.fd >= 0:
+                os.close(child.fd)
+        shutil.rmtree(pack_dir, ignore_errors=True)
+
+
+def _raise_fd_limit() -> None:
+    """A worker may hold two sockets per peer (one each way): lift the soft fd limit to the hard."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass  # an unlimited hard limit may exceed the kernel's cap: keep the soft one
+
+
+def _spawn(
+    spec: PackSpec,
+    worker: int,
+    params: Any,
+    main: BurstMain,
+    pack_dir: str,
+    deadline: Deadline,
+    close_fds: tuple[int, ...],
+) -> _Child:
+    read_fd, write_fd = os.pipe()
+    flush_stdio()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # child: never returns into the launcher's loop
+        code = 1
+        try:
+            os.close(read_fd)
+            _enter_child(parent, close_fds)
+            run_worker(spec, worker, params, main, pack_dir, deadline, pipe_reporter(write_fd))
+            code = 0
+        finally:
+            flush_stdio()
+            os._exit(code)
+    os.close(write_fd)
+    return _Child(worker=worker, pid=pid, fd=read_fd)
+
+
+def _enter_child(parent: int, close_fds: tuple[int, ...]) -> None:
+    """Cut the worker loose from what belongs to the launcher, but not from its life.
+
+    Activation lines on stdin and the answer fd are the launcher's alone; and a
+    worker must not outlive a launcher that the platform killed (Linux only).
+    """
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: orphans still stop at their deadline
+    if os.getppid() != parent:
+        os._exit(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    for fd in close_fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _collect(children: list[_Child], kill_at: float) -> None:
+    """Read each child's pipe to EOF, then reap it; stop waiting for anyone at ``kill_at``."""
+    selector = selectors.DefaultSelector()
+    for child in children:
+        selector.register(child.fd, selectors.EVENT_READ, child)
+    try:
+        while selector.get_map():
+            left = kill_at - time.time()
+            if left <= 0:
+                break
+            for key, _ in selector.select(left):
+                child = key.data
+                chunk = os.read(child.fd, 1 << 16)
+                if chunk:
+                    child.data += chunk
+                    continue
+                selector.unregister(child.fd)
+                _, child.status = os.waitpid(child.pid, 0)
+    finally:
+        selector.close()
+        for child in children:
+            os.close(child.fd)
+            child.fd = -1
+
+
+def _kill(child: _Child) -> None:
+    try:
+        os.kill(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _, child.status = os.waitpid(child.pid, 0)
+
+
+def _envelope(child: _Child) -> dict[str, Any]:
+    records = []
+    for line in child.data.decode(errors="replace").splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    if records and "worker_id" in records[-1]:
+        return records[-1]
+    start = records[0]["start_ms"] if records else now_ms()
+    if child.status is None:
+        _kill(child)
+        reason = "killed: still running at the deadline"
+    else:
+        reason = f"died ({_exit_reason(child.status)})"
+    return {
+        "worker_id": child.worker,
+        "start_ms": start,
+        "end_ms": now_ms(),
+        "result": None,
+        "error": f"worker {child.worker} {reason}",
+    }
+
+
+def _exit_reason(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        return f"signal {-code}, {signal.Signals(-code).name}"
+    except ValueError:
+        return f"signal {-code}"

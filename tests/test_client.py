@@ -1,0 +1,139 @@
+"""The client against a playback server: exact requests, throttling, errors.
+
+The embedded platform covers the happy path over real HTTP elsewhere; this
+server plays back what only a real cluster does (429 storms, 401, gateway
+errors) and records every request the client sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from runner.openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
+
+THROTTLED = {"error": "Too many requests in the last minute (count: 61, allowed: 60).",
+             "code": 4242}
+
+
+class Playback:
+    """Answers from a script: a list of (status, body) per request, then a default."""
+
+    def __init__(self) -> None:
+        self.script: list[tuple[int, dict]] = []
+        self.default: tuple[int, dict] = (202, {"activationId": "a" * 32})
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+
+    def answer(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict]:
+        with self.lock:
+            url = urlparse(path)
+            self.requests.append({
+                "method": method, "path": url.path, "query": parse_qs(url.query),
+                "auth": headers.get("Authorization"),
+                "body": json.loads(body) if body else None,
+            })
+            return self.script.pop(0) if self.script else self.default
+
+
+@pytest.fixture
+def playback():
+    state = Playback()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            status, body = state.answer(self.command, self.path, self.headers,
+                                        self.rfile.read(length))
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = _serve
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield state
+    server.shutdown()
+
+
+def client_for(playback: Playback, **kwargs) -> OpenWhiskClient:
+    return OpenWhiskClient(playback.url, "user-uuid:secret-key", **kwargs)
+
+
+def test_burst_invocation_sends_the_fork_parameters(playback):
+    playback.default = (202, {"activationIds": ["p0", "p1"]})
+    client = client_for(playback)
+    options = BurstOptions(granularity=4, join=True, backend="redis", chunk_size=1024)
+    ids = client.invoke_burst("kmeans", [{"x": 1}, {"x": 2}], options)
+    assert ids == ["p0", "p1"]
+    [request] = playback.requests
+    assert request["method"] == "POST"
+    assert request["path"] == "/api/v1/namespaces/_/actions/kmeans"
+    assert request["query"] == {"burst": ["true"], "granularity": ["4"], "join": ["true"],
+                                "backend": ["redis"], "chunk_size": ["1024"], "debug": ["false"]}
+    assert request["body"] == {"value": [{"x": 1}, {"x": 2}]}
+    assert request["auth"] == "Basic dXNlci11dWlkOnNlY3JldC1rZXk="  # user-uuid:secret-key
+
+
+def test_throttled_invocations_are_retried_until_accepted_once(playback):
+    playback.script = [(429, THROTTLED)] * 5
+    client = client_for(playback)
+    assert client.invoke("hello", {"worker_id": 0}) == "a" * 32
+    assert len(playback.requests) == 6
+    assert all(r["body"] == {"worker_id": 0} for r in playback.requests)
+
+
+def test_throttling_that_never_ends_fails_with_the_servers_message(playback):
+    playback.default = (429, THROTTLED)
+    client = client_for(playback, retries=3)
+    with pytest.raises(OpenWhiskError, match="Too many requests in the last minute"):
+        client.invoke("hello", {})
+    assert len(playback.requests) == 4
+
+
+def test_gateway_error_on_invoke_is_not_retried_but_on_get_it_is(playback):
+    playback.script = [(502, {"error": "bad gateway"})]
+    client = client_for(playback)
+    with pytest.raises(OpenWhiskError, match="HTTP 502"):
+        client.invoke("hello", {})
+    assert len(playback.requests) == 1
+    playback.script = [(502, {"error": "bad gateway"}), (200, {"activationId": "x"})]
+    assert client.get_activation("x") == {"activationId": "x"}
+    assert len(playback.requests) == 3
+
+
+def test_wrong_key_says_what_to_fix_without_the_key(playback):
+    playback.default = (401, {"error": "The supplied authentication is invalid", "code": 1})
+    client = client_for(playback)
+    with pytest.raises(OpenWhiskError) as raised:
+        client.list_activations(name="hello")
+    assert "platform.auth" in str(raised.value)
+    assert "secret-key" not in str(raised.value)
+
+
+def test_activation_list_query_is_the_bulk_poll(playback):
+    playback.default = (200, [])
+    client = client_for(playback, namespace="guest")
+    client.list_activations(name="hello", since=1700000000000, limit=200, skip=400)
+    [request] = playback.requests
+    assert request["path"] == "/api/v1/namespaces/guest/activations"
+    assert request["query"] == {"name": ["hello"], "since": ["1700000000000"], "limit": ["200"],
+                                "skip": ["400"], "docs": ["true"]}
+
+
+def test_refused_connection_is_one_clear_error():
+    client = OpenWhiskClient("http://127.0.0.1:9", "u:k", retries=1)
+    with pytest.raises(OpenWhiskError, match="cannot reach http://127.0.0.1:9"):
+        client.invoke("hello", {})
