@@ -17,6 +17,9 @@ services:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q redis-server; \
 	  else echo "redis-server missing: run 'sudo apt-get install redis-server'"; exit 1; fi; }
 
+# The main job: burst k-means with 32 workers on the embedded platform.
+ARGS ?= mode=burst workers=32 app=kmeans
+
 run: $(STAMP)
 	$(PY) -m runner $(ARGS)
 

@@ -15,12 +15,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from .config import ConfigError
+from omegaconf import DictConfig
+
+from .config import ConfigError, PlatformName
 from .openwhisk import OpenWhiskClient
 
 
@@ -130,3 +132,16 @@ def cluster(api_host: str | None, auth: str | None, namespace: str, insecure: bo
         yield Connection(client, f"OpenWhisk at {host}, namespace {namespace}")
     finally:
         client.close()
+
+
+def from_config(cfg: DictConfig, run_dir: Path) -> AbstractContextManager[Connection]:
+    """The connection the config asks for."""
+    platform = cfg.platform
+    pool = cfg.invoke.concurrency
+    if platform.name == PlatformName.local:
+        return embedded(
+            run_dir, platform.slots, platform.max_starting, platform.startup_timeout_s,
+            cfg.burst.backend.value, cfg.burst.backend_uri, pool,
+        )
+    return cluster(platform.api_host, platform.auth, platform.namespace, platform.insecure,
+                   platform.ca_bundle, pool)

@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
+from .progress import Progress
 from .results import Recorder, Submission, WorkerOutcome
 
 PAGE = 200
@@ -57,7 +58,7 @@ class Executor:
                 pool.submit(self._invoke_one, stage, worker_id, payload)
                 for worker_id, payload in enumerate(payloads)
             ]
-            self._wait(futures, outcomes)
+            self._wait(futures, outcomes, stage, len(payloads))
         return self._sorted(outcomes)
 
     def _sorted(self, outcomes: list[WorkerOutcome]) -> list[WorkerOutcome]:
@@ -93,11 +94,13 @@ class Executor:
                                    activation_id))
         future: Future[list[Submission]] = Future()
         future.set_result(subs)
-        self._wait([future], outcomes)
+        self._wait([future], outcomes, stage, len(subs))
         return self._sorted(outcomes)
 
-    def _wait(self, futures: list[Future], outcomes: list[WorkerOutcome]) -> None:
+    def _wait(self, futures: list[Future], outcomes: list[WorkerOutcome], stage: str,
+              expected: int) -> None:
         """Polls the activation list until every submitted activation is recorded."""
+        progress = Progress(stage)
         pending: dict[str, Submission] = {}
         unsubmitted = list(futures)
         since: int | None = None
@@ -123,6 +126,9 @@ class Executor:
                 if pending and time.monotonic() - last_single > SINGLE_GET_EVERY_S:
                     found += self._get_singly(pending, outcomes)
                     last_single = time.monotonic()
+                finished = expected - len(pending) - len(unsubmitted)
+                failed = sum(1 for o in outcomes if not o.ok)
+                progress.update(finished, expected, failed, final=not (unsubmitted or pending))
                 if not (unsubmitted or pending):
                     break
                 if time.monotonic() > deadline:

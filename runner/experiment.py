@@ -17,7 +17,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from . import apps, build, connect, results
-from .config import Mode, PlatformName, app_params, validate
+from .config import Mode, app_params, validate
 from .executor import Executor
 from .openwhisk import BurstOptions, OpenWhiskClient
 from .results import Recorder, WorkerOutcome
@@ -79,18 +79,6 @@ def _deploy(client: OpenWhiskClient, name: str, artifact: build.Artifact,
     return True
 
 
-def _connect(cfg: DictConfig, run_dir: Path):
-    platform = cfg.platform
-    pool = cfg.invoke.concurrency
-    if platform.name == PlatformName.local:
-        return connect.embedded(
-            run_dir, platform.slots, platform.max_starting, platform.startup_timeout_s,
-            cfg.burst.backend.value, cfg.burst.backend_uri, pool,
-        )
-    return connect.cluster(platform.api_host, platform.auth, platform.namespace,
-                           platform.insecure, platform.ca_bundle, pool)
-
-
 def _run_app(app: Any, params: Any, ctx: apps.RunContext, executor: Executor) -> Any:
     """The app's own driver if it has one; otherwise one stage, answers indexed by worker id."""
     if hasattr(app, "run"):
@@ -129,7 +117,7 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
                 [apps.app_file(cfg.app.name, name) for name in params.include],
             )
         extra["build_cache"] = "hit" if artifact.cache_hit else "miss"
-        with _connect(cfg, run_dir) as connection:
+        with connect.from_config(cfg, run_dir) as connection:
             extra["platform_address"] = connection.description
             with steps.step("deploy"):
                 uploaded = _deploy(connection.client, cfg.app.name, artifact,
