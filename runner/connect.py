@@ -78,6 +78,8 @@ def embedded(run_dir: Path, slots: int, max_starting: int | None, startup_timeou
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
         start_new_session=True,  # Ctrl-C reaches the runner only; the runner stops the platform
     )
+    log.write(f"platform pid {process.pid}\n".encode())
+    log.flush()
     try:
         props = _read_props(process, startup_timeout_s)
         threading.Thread(target=_drain, args=(process.stdout, log), daemon=True).start()

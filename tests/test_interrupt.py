@@ -1,0 +1,60 @@
+"""Ctrl-C and SIGTERM: rows so far are kept, the summary says so, nothing is left running."""
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _processes_with(marker: bytes) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_during_wait_keeps_rows_and_leaves_no_process(tmp_path, cache_dir, data_dir,
+                                                               signum, code):
+    run_dir = tmp_path / "run"
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "runner", "mode=map", "workers=6", "app=sleep",
+         "app.sleep_ms=600000", f"hydra.run.dir={run_dir}", f"build.cache_dir={cache_dir}",
+         f"data_dir={data_dir}"],
+        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    log = run_dir / "platform.log"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if (run_dir / "activations.csv").exists() or log.exists() and b"pid" in log.read_bytes():
+            break
+        time.sleep(0.1)
+    time.sleep(3)  # invocations sent, actions sleeping
+    runner.send_signal(signum)
+    stdout, stderr = runner.communicate(timeout=60)
+    assert runner.returncode == code, stderr
+    assert "interrupted" in stderr
+    summary = pd.read_csv(run_dir / "summary.csv").iloc[0]
+    assert summary["status"] == "interrupted"
+    workers = pd.read_csv(run_dir / "workers.csv")
+    assert len(workers) == 6 and (workers["status"] == "unfinished").all()
+
+    platform_pid = int(re.search(r"platform pid (\d+)", log.read_text()).group(1))
+    api_host = re.search(r"at (http://\S+)", summary["platform_address"]).group(1)
+    time.sleep(0.5)
+    assert not Path(f"/proc/{platform_pid}").exists() or \
+        "Z" in Path(f"/proc/{platform_pid}/stat").read_text().split()[2]
+    assert _processes_with(f"__OW_API_HOST={api_host}".encode()) == []
