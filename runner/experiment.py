@@ -20,6 +20,7 @@ from . import apps, build, connect, results
 from .config import Mode, app_params, validate
 from .executor import Executor
 from .openwhisk import BurstOptions, OpenWhiskClient
+from .plots import write_timeline
 from .results import Recorder, WorkerOutcome
 
 DIGEST_ANNOTATION = "burst-runner-digest"
@@ -158,6 +159,7 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
         extra["status"] = outcome.status
         extra["message"] = outcome.message
         outcome.summary = results.summarize(run_dir, identity, steps.ms, extra)
+        write_timeline(run_dir)
     return outcome
 
 

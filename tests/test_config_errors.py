@@ -1,5 +1,7 @@
 """Bad config values end with one line naming the key, exit code 2, and no traceback."""
 
+from pathlib import Path
+
 import pytest
 
 
@@ -10,7 +12,7 @@ import pytest
         (["workers=abc"], "workers"),
         (["mode=foo"], "mode: Invalid value 'foo', expected one of [map, burst]"),
         (["burst.granularity=-1"], "burst.granularity=-1: must be an integer >= 1"),
-        (["app=foo"], "app=foo: no such app; choose one of hello, sleep"),
+        (["app=foo"], "app=foo: no such app; choose one of "),
         (["platform=nope"], "platform=nope: no such platform; choose one of local, openwhisk"),
         (["app=sleep", "app.sleep_ms=x"], "app.sleep_ms"),
         (["burst.backend=redis"], "burst.backend=redis needs burst.backend_uri"),
@@ -26,3 +28,10 @@ def test_config_error_is_one_line_with_exit_code_2(run_cli, overrides, expected)
     assert lines[0].startswith("config error: ")
     assert expected in lines[0]
     assert "Traceback" not in run.stderr
+
+
+def test_unknown_app_lists_every_configured_app(run_cli):
+    conf_apps = Path(__file__).parent.parent / "conf" / "app"
+    configured = sorted(p.stem for p in conf_apps.glob("*.yaml"))
+    run = run_cli("app=foo", timeout=60)
+    assert run.stderr.strip().endswith("choose one of " + ", ".join(configured))

@@ -1,0 +1,176 @@
+"""`python -m runner.compare` as a user runs it: the printed table, comparison.csv, figures."""
+
+from __future__ import annotations
+
+from itertools import count, product
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from compare_helpers import (
+    Run,
+    assert_picture,
+    read_summaries,
+    run_compare,
+    write_run,
+    write_sweep,
+)
+
+from runner import compare, plots
+
+METRICS = ["makespan_ms", "startup_spread_ms", "total_ms", "failed", "valid"]
+
+
+def _shown(median: float, low: float, high: float) -> str:
+    """How the printed table shows one metric of one group."""
+    return f"{median:.1f}" if low == high else f"{median:.1f} [{low:.1f}, {high:.1f}]"
+
+
+@pytest.fixture(scope="module")
+def repeated(tmp_path_factory: pytest.TempPathFactory):
+    """Three repeats of map/burst x 2/4 workers as single runs over two days, compared once.
+
+    Each run names its own build cache: an override that must not count as a
+    difference between runs.
+    """
+    root = tmp_path_factory.mktemp("outputs")
+    seeds = count(1)
+    for mode, workers, repeat in product(["map", "burst"], [2, 4], range(3)):
+        seed = next(seeds)
+        run_dir = root / "runs" / f"2026-11-2{8 + repeat % 2}" / f"13-00-{seed:02d}_sleep_{mode}"
+        write_run(run_dir, Run(mode, workers, seed,
+                               extra_overrides=[f"build.cache_dir={root}/cache{seed}"]))
+    out = root / "compare"
+    return root / "runs", out, run_compare(str(root / "runs"), "--out", str(out))
+
+
+def test_table_and_csv_hold_the_medians_of_the_summaries(repeated):
+    runs_dir, out, done = repeated
+    assert done.returncode == 0, done.stderr
+    expected = read_summaries(runs_dir).astype({"valid": float}).groupby(["mode", "workers"])
+    table = pd.read_csv(out / "comparison.csv")
+    assert len(table) == 4
+    printed = {tuple(line.split()[:3]): line for line in done.stdout.splitlines()}
+    for (mode, workers), runs in expected:
+        row = table[(table["mode"] == mode) & (table["workers"] == workers)].iloc[0]
+        line = printed[(mode, str(workers), "3")]
+        assert row["runs"] == 3
+        for metric in METRICS:
+            median, low, high = runs[metric].median(), runs[metric].min(), runs[metric].max()
+            assert row[[f"{metric}_median", f"{metric}_min", f"{metric}_max"]].tolist() == (
+                pytest.approx([median, low, high]))
+            assert _shown(median, low, high) in line
+
+
+def test_varied_keys_are_found_and_settings_that_do_not_matter_are_not(repeated):
+    _, out, done = repeated
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("12 runs; ")
+    assert lines[1].split() == ["mode", "workers", "runs", *METRICS]
+    # app and platform never change; build.cache_dir changes but measures nothing;
+    # backend changes exactly with mode.
+    assert list(pd.read_csv(out / "comparison.csv").columns[:3]) == ["mode", "workers", "runs"]
+
+
+def test_figures_are_written_and_show_something(repeated):
+    _, out, done = repeated
+    for name in ["makespan_vs_workers.png", "startup_spread_vs_granularity.png",
+                 "breakdown.png"]:
+        assert f"wrote {out / name}" in done.stdout
+        assert_picture(out / name)
+    timelines = sorted(out.glob("timeline_*.png"))
+    assert len(timelines) == 12
+    assert out / "timeline_mode=burst,workers=4_2.png" in timelines
+    for path in timelines[:2]:
+        assert_picture(path)
+
+
+def test_by_groups_over_everything_else(repeated, tmp_path):
+    runs_dir, _, _ = repeated
+    done = run_compare(str(runs_dir), "--by", "mode", "--metric", "makespan_ms,run_ms",
+                       "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(tmp_path / "comparison.csv").set_index("mode")
+    expected = read_summaries(runs_dir).groupby("mode")
+    assert list(table.columns) == ["runs", "makespan_ms_median", "makespan_ms_min",
+                                   "makespan_ms_max", "run_ms_median", "run_ms_min", "run_ms_max"]
+    assert table["runs"].to_dict() == {"burst": 6, "map": 6}
+    assert table["makespan_ms_median"].to_dict() == pytest.approx(
+        expected["makespan_ms"].median().to_dict())
+    assert table["run_ms_max"].to_dict() == pytest.approx(expected["run_ms"].max().to_dict())
+
+
+def test_sweep_is_compared_in_place(tmp_path):
+    sweep = write_sweep(tmp_path / "sweep", [
+        Run("burst", 4, seed, granularity=granularity, sleep_ms=sleep_ms)
+        for seed, (granularity, sleep_ms) in enumerate(product([1, 2, 4], [10, 50]))])
+    done = run_compare(str(sweep), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(sweep / "comparison.csv")
+    # burst.granularity splits the runs exactly like the summary's granularity
+    assert list(table.columns[:3]) == ["granularity", "app.sleep_ms", "runs"]
+    runs = read_summaries(sweep).assign(sleep_ms=lambda frame: frame["run"].str.extract(
+        r"app\.sleep_ms=(\d+)", expand=False).astype(int))
+    for row in table.to_dict("records"):
+        match = runs[(runs["granularity"] == row["granularity"])
+                     & (runs["sleep_ms"] == row["app.sleep_ms"])]
+        assert row["makespan_ms_median"] == pytest.approx(match["makespan_ms"].median())
+    assert len(pd.read_csv(sweep / "sweep_summary.csv")) == 6
+    assert_picture(sweep / "startup_spread_vs_granularity.png")
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_missing_data_skips_a_figure_in_one_line(tmp_path):
+    for seed, workers in enumerate([2, 4]):
+        write_run(tmp_path / "runs" / f"run{seed}", Run("map", workers, seed, parts=()))
+    done = run_compare(str(tmp_path / "runs"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    skipped = [line for line in done.stdout.splitlines() if line.startswith("skipped")]
+    assert [line.split(":")[0] for line in skipped] == [
+        "skipped startup_spread_vs_granularity.png", "skipped breakdown.png"]
+    assert_picture(tmp_path / "out" / "makespan_vs_workers.png")
+
+
+def test_default_output_outside_a_sweep_is_under_outputs_compare(tmp_path):
+    write_run(tmp_path / "runs" / "one", Run("map", 2, seed=1))
+    done = run_compare("runs/*", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [written] = (tmp_path / "outputs" / "compare").glob("*/comparison.csv")
+    assert pd.read_csv(written)["runs"].tolist() == [1]
+
+
+def test_missing_path_is_one_line_and_exit_2(tmp_path):
+    done = run_compare("nowhere", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "compare: no such file or directory: nowhere\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["empty"], "compare: no run directories under empty"),
+    (["nothing*"], "compare: no such file or directory: nothing*"),
+    (["runs", "--by", "colour"], "compare: unknown key colour; choose from "),
+    (["runs", "--metric", "speed"], "compare: unknown metric speed; choose from "),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, args, message):
+    (tmp_path / "empty").mkdir()
+    write_run(tmp_path / "runs" / "one", Run("map", 2, seed=1))
+    monkeypatch.chdir(tmp_path)
+    assert compare.main(args) == 2
+    printed = capsys.readouterr()
+    assert printed.err.startswith(message)
+    assert len(printed.err.splitlines()) == 1
+    assert printed.out == ""
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_makespan_figure_draws_one_median_line_per_mode(repeated, tmp_path):
+    runs_dir, _, _ = repeated
+    runs = sorted(path.parent for path in Path(runs_dir).rglob("summary.csv"))
+    table = compare.run_table(runs, [])
+    lines = plots.makespan_vs_workers(table, tmp_path / "m.png")
+    assert sorted(line.get_label() for line in lines) == ["burst", "map"]
+    medians = read_summaries(runs_dir).groupby(["mode", "workers"])["makespan_ms"].median()
+    for line in lines:
+        assert list(line.get_xdata()) == [2, 4]
+        assert list(line.get_ydata()) == pytest.approx(medians[line.get_label()].tolist())
+    assert_picture(tmp_path / "m.png")
