@@ -1,0 +1,152 @@
+"""pagerank: power iteration on a seeded power-law graph, checked against NumPy on the whole graph.
+
+Each worker owns a range of source nodes (chosen so edge counts are even) and
+reads only that range's bytes of the CSR files. An iteration sums every
+partition's contribution vector, then applies the damped update. Burst workers
+keep their edges in memory and allreduce the contributions; map workers are
+stateless, so each iteration is a map stage that exchanges ranks and
+contributions through files in the run's scratch directory and the driver
+sums and updates. The final ranks go to `ranks.f64` in that directory, removed
+once validated unless `keep_output` is set.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runner.apps import RunContext, Validation
+from runner.config import AppConfig, ConfigError
+
+from .graph import GraphFiles, generate
+from .powerstep import contributions, read_partition, step
+
+TOP_K = 5
+
+
+@dataclass
+class Params(AppConfig):
+    nodes: int = 20_000
+    edges: int = 200_000
+    damping: float = 0.85
+    tolerance: float = 1e-4
+    iterations: int = 30
+    seed: int = 42
+    keep_output: bool = False
+
+
+def dataset(params: Params, data_dir: Path) -> GraphFiles:
+    """The graph's CSR files, generated once per (nodes, edges, seed)."""
+    stem = data_dir.resolve() / "pagerank" / f"graph-n{params.nodes}-e{params.edges}-s{params.seed}"
+    files = GraphFiles(stem.with_suffix(".offsets"), stem.with_suffix(".targets"))
+    if not files.complete(params.nodes, params.edges):
+        generate(files, params.nodes, params.edges, params.seed)
+    return files
+
+
+def node_ranges(offsets: np.ndarray, workers: int) -> list[tuple[int, int]]:
+    """Consecutive source ranges holding about the same number of edges each."""
+    edges = int(offsets[-1])
+    cuts = [0, *(int(np.searchsorted(offsets, edges * w // workers)) for w in range(1, workers)),
+            len(offsets) - 1]
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
+
+
+def _check(params: Params) -> None:
+    if params.nodes < 1 or params.edges < 0 or params.iterations < 1:
+        raise ConfigError("app.nodes and app.iterations must be >= 1, app.edges >= 0")
+    if not 0.0 <= params.damping < 1.0:
+        raise ConfigError(f"app.damping={params.damping}: must be in [0, 1)")
+
+
+def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
+    """One source range per worker, and a fresh scratch directory for the ranks."""
+    _check(params)
+    files = dataset(params, ctx.data_dir)
+    scratch = files.offsets.parent / "runs" / f"{ctx.mode}-w{ctx.workers}-{uuid.uuid4().hex[:12]}"
+    scratch.mkdir(parents=True)
+    common = {"offsets": str(files.offsets), "targets": str(files.targets),
+              "nodes": params.nodes, "damping": params.damping,
+              "tolerance": params.tolerance, "iterations": params.iterations,
+              "ranks_out": str(scratch / "ranks.f64")}
+    offsets = np.fromfile(files.offsets, dtype=np.int64)
+    return [{**common, "first_node": first, "last_node": last}
+            for first, last in node_ranges(offsets, ctx.workers)]
+
+
+def _map_iterations(params: Params, work: list[dict[str, Any]], executor: Any) -> int | None:
+    """The driver's loop: one map stage per iteration. Returns the iteration count, or None."""
+    scratch = Path(work[0]["ranks_out"]).parent
+    ranks = np.full(params.nodes, 1.0 / params.nodes)
+    for iteration in range(params.iterations):
+        ranks_in = scratch / f"ranks-{iteration}.f64"
+        ranks.tofile(ranks_in)
+        stage = [{**w, "ranks_in": str(ranks_in),
+                  "contrib_out": str(scratch / f"contrib-{iteration}-{worker}.f64")}
+                 for worker, w in enumerate(work)]
+        if not all(o.ok for o in executor.map(stage, stage=f"iteration-{iteration}")):
+            return None
+        total = np.fromfile(stage[0]["contrib_out"])
+        for w in stage[1:]:
+            total += np.fromfile(w["contrib_out"])
+        ranks, error = step(ranks, total, params.damping)
+        for path in [ranks_in, *(Path(w["contrib_out"]) for w in stage)]:
+            path.unlink()
+        if error < params.tolerance:
+            break
+    ranks.tofile(work[0]["ranks_out"])
+    return iteration + 1
+
+
+def run(params: Params, ctx: RunContext, executor: Any) -> dict[str, Any]:
+    """Burst: one stage iterates to the end. Map: the driver runs one stage per iteration."""
+    work = payloads(params, ctx)
+    answer: dict[str, Any] = {"ranks": work[0]["ranks_out"], "iterations": None}
+    if ctx.mode == "map":
+        return {**answer, "iterations": _map_iterations(params, work, executor)}
+    outcomes = executor.burst(work)
+    root = outcomes[0].result if outcomes and outcomes[0].worker_id == 0 else None
+    if all(o.ok for o in outcomes) and root is not None:
+        answer["iterations"] = root["iterations"]
+    return answer
+
+
+def reference(params: Params, data_dir: Path) -> tuple[np.ndarray, int]:
+    """The same power iteration on the whole graph in one process: ranks and iteration count."""
+    files = dataset(params, data_dir)
+    degrees, targets = read_partition(files.offsets, files.targets, 0, params.nodes)
+    ranks = np.full(params.nodes, 1.0 / params.nodes)
+    iterations = 0
+    while iterations < params.iterations:
+        ranks, error = step(ranks, contributions(degrees, targets, ranks, 0), params.damping)
+        iterations += 1
+        if error < params.tolerance:
+            break
+    return ranks, iterations
+
+
+def _compare(params: Params, ctx: RunContext, answer: dict[str, Any]) -> Validation:
+    if answer["iterations"] is None or not Path(answer["ranks"]).is_file():
+        return Validation(False, "no final ranks: a stage failed")
+    expected, iterations = reference(params, ctx.data_dir)
+    got = np.fromfile(answer["ranks"])
+    if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-9, atol=1e-15):
+        error = np.abs(got - expected).max() if got.shape == expected.shape else "shape"
+        return Validation(False, f"ranks differ from NumPy's power iteration (max error {error})")
+    if answer["iterations"] != iterations:
+        return Validation(False, f"{answer['iterations']} iterations, NumPy needed {iterations}")
+    top = np.argsort(-got, kind="stable")[:TOP_K]
+    leaders = ", ".join(f"{node}: {got[node]:.3g}" for node in top)
+    return Validation(True, f"ranks match NumPy after {iterations} iterations; top {leaders}")
+
+
+def validate(params: Params, ctx: RunContext, answer: dict[str, Any]) -> Validation:
+    verdict = _compare(params, ctx, answer)
+    if not params.keep_output:
+        shutil.rmtree(Path(answer["ranks"]).parent, ignore_errors=True)
+    return verdict

@@ -1,0 +1,84 @@
+"""terasort action. Map mode runs one of two stages: a mapper writes one intermediate
+file per reducer; a reducer (`role: reducer` in its payload) sorts what all mappers
+wrote for it. Burst mode does both in one go with an all_to_all shuffle.
+
+Phase times mean the same in both modes: `comm_ms` is the shuffle (intermediate
+files in map mode, messages in burst mode), `read_ms` the input, `write_ms` the output.
+"""
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from teraformat import (
+    RECORD,
+    decode_boundaries,
+    group_by_destination,
+    part_path,
+    read_records,
+    shuffle_path,
+    sort_by_key,
+)
+
+
+class Clock:
+    """Accumulates milliseconds per phase; `lap` charges the time since the last lap."""
+
+    def __init__(self) -> None:
+        self.ms = {"read_ms": 0.0, "compute_ms": 0.0, "comm_ms": 0.0, "write_ms": 0.0}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.ms[phase] += (now - self._last) * 1000
+        self._last = now
+
+
+def _write(path: Path, records: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records.tofile(path)
+
+
+def _map(args: dict, clock: Clock) -> dict:
+    records = read_records(args["input"], args["first"], args["count"])
+    clock.lap("read_ms")
+    groups = group_by_destination(records, decode_boundaries(args["boundaries"]))
+    clock.lap("compute_ms")
+    for reducer, group in enumerate(groups):
+        _write(shuffle_path(args["scratch"], args["worker_id"], reducer), group)
+    clock.lap("comm_ms")
+    return {"worker_id": args["worker_id"], "records": len(records), **clock.ms}
+
+
+def _reduce(args: dict, clock: Clock) -> dict:
+    reducer = args["worker_id"]
+    received = [np.fromfile(shuffle_path(args["scratch"], mapper, reducer), dtype=RECORD)
+                for mapper in range(args["mappers"])]
+    clock.lap("comm_ms")
+    output = sort_by_key(np.concatenate(received))
+    clock.lap("compute_ms")
+    _write(part_path(args["scratch"], reducer), output)
+    clock.lap("write_ms")
+    return {"worker_id": reducer, "records": len(output), **clock.ms}
+
+
+def _burst(args: dict, burst: Any, clock: Clock) -> dict:
+    records = read_records(args["input"], args["first"], args["count"])
+    clock.lap("read_ms")
+    groups = group_by_destination(records, decode_boundaries(args["boundaries"]))
+    clock.lap("compute_ms")
+    received = burst.all_to_all([group.view(np.uint8) for group in groups])
+    clock.lap("comm_ms")
+    output = sort_by_key(np.concatenate([np.frombuffer(chunk, dtype=RECORD) for chunk in received]))
+    clock.lap("compute_ms")
+    _write(part_path(args["scratch"], burst.worker_id), output)
+    clock.lap("write_ms")
+    return {"worker_id": burst.worker_id, "records": len(output), **clock.ms}
+
+
+def main(args: dict, burst: Any = None) -> dict:
+    clock = Clock()
+    if burst is not None:
+        return _burst(args, burst, clock)
+    return _reduce(args, clock) if args.get("role") == "reducer" else _map(args, clock)
