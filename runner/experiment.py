@@ -16,7 +16,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from . import apps, build, connect, results
+from . import apps, build, connect, provenance, results
 from .config import Mode, app_params, validate
 from .executor import Executor
 from .openwhisk import BurstOptions, OpenWhiskClient
@@ -120,6 +120,9 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
         extra["build_cache"] = "hit" if artifact.cache_hit else "miss"
         with connect.from_config(cfg, run_dir) as connection:
             extra["platform_address"] = connection.description
+            info = provenance.write(run_dir, {"platform": connection.description,
+                                              "seed": getattr(params, "seed", None)})
+            extra["git_commit"] = info["git_commit"]
             with steps.step("deploy"):
                 uploaded = _deploy(connection.client, cfg.app.name, artifact,
                                    params.memory, params.timeout_ms)

@@ -43,11 +43,11 @@ def run_cli(tmp_path: Path, cache_dir: Path, data_dir: Path):
     """Runs `python -m runner` with the given overrides in a fresh run directory."""
     counter = iter(range(1000))
 
-    def run(*overrides: str, timeout: float = 120) -> CliRun:
+    def run(*overrides: str, timeout: float = 120, build_cache: Path | None = None) -> CliRun:
         run_dir = tmp_path / f"run{next(counter)}"
         completed = subprocess.run(
             [sys.executable, "-m", "runner", *overrides, f"hydra.run.dir={run_dir}",
-             f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
+             f"build.cache_dir={build_cache or cache_dir}", f"data_dir={data_dir}"],
             cwd=PROJECT, capture_output=True, text=True, timeout=timeout,
         )
         return CliRun(completed.returncode, completed.stdout, completed.stderr, run_dir)

@@ -1,5 +1,8 @@
 """The CLI end to end on the embedded platform: what a user sees in the run directory."""
 
+import json
+import platform
+
 import pandas as pd
 import pytest
 
@@ -62,9 +65,25 @@ def test_map_hello_32_workers(run_cli):
     assert run.summary["valid"] == True  # noqa: E712
 
 
-def test_second_run_hits_the_build_cache(run_cli):
-    first = run_cli("mode=map", "workers=2", "app=sleep", "app.sleep_ms=10")
-    second = run_cli("mode=map", "workers=2", "app=sleep", "app.sleep_ms=10")
+def test_run_records_its_provenance_without_secrets(run_cli):
+    run = run_cli("mode=map", "workers=2", "app=sleep", "app.sleep_ms=10",
+                  "platform.auth=never-stored")
+    assert run.returncode == 0, run.stderr
+    info = json.loads((run.run_dir / "provenance.json").read_text())
+    assert info["python"] == platform.python_version()
+    assert info["packages"]["pandas"] == pd.__version__
+    assert info["platform"].startswith("embedded platform at http://127.0.0.1:")
+    assert len(info["git_commit"] or "") in (0, 40)
+    for path in run.run_dir.rglob("*"):
+        if path.is_file():
+            assert b"never-stored" not in path.read_bytes(), path
+
+
+def test_second_run_hits_the_build_cache(run_cli, tmp_path):
+    first = run_cli("mode=map", "workers=2", "app=sleep", "app.sleep_ms=10",
+                    build_cache=tmp_path / "cache")
+    second = run_cli("mode=map", "workers=2", "app=sleep", "app.sleep_ms=10",
+                     build_cache=tmp_path / "cache")
     assert first.returncode == 0 and second.returncode == 0, second.stderr
     assert first.summary["build_cache"] == "miss"
     assert second.summary["build_cache"] == "hit"
