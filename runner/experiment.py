@@ -75,7 +75,11 @@ def _deploy(client: OpenWhiskClient, name: str, artifact: build.Artifact,
     client.put_action(name, {
         "exec": {"kind": "python:3", "code": code, "binary": True, "main": "main"},
         "limits": limits,
-        "annotations": [{"key": DIGEST_ANNOTATION, "value": artifact.digest}],
+        "annotations": [
+            {"key": DIGEST_ANNOTATION, "value": artifact.digest},
+            # our launcher acknowledges readiness, so init time is not billed as run time
+            {"key": "__OW_WAIT_FOR_ACK", "value": True},
+        ],
     })
     return True
 

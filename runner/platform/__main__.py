@@ -1,0 +1,173 @@
+"""``python -m runner.platform``: run the embedded OpenWhisk-compatible platform.
+
+Once listening it prints exactly two lines, ``APIHOST=...`` and ``AUTH=...``, so a
+parent process can start it on a random port and read where to connect. It
+exits (status 0) on SIGTERM, SIGINT, or stdin EOF with ``--exit-with-stdin``,
+killing every action process group and removing its workdir on the way out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import string
+import sys
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+from aiohttp import web
+
+from runner.platform.bursts import BACKEND_TYPES
+from runner.platform.controller import Controller
+from runner.platform.server import build_app
+from runner.platform.settings import Settings
+
+
+def _auth(value: str) -> tuple[str, str]:
+    user, _, key = value.partition(":")
+    if not user or not key:
+        raise argparse.ArgumentTypeError("expected UUID:KEY")
+    return user, key
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m runner.platform",
+        description="Embedded OpenWhisk-compatible platform (REST API /api/v1 + burst extension).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="listen address (loopback default)")
+    parser.add_argument("--port", type=int, default=3233, help="listen port; 0 = random free port")
+    parser.add_argument(
+        "--auth", type=_auth, help="UUID:KEY clients must send (default: random per start)"
+    )
+    parser.add_argument("--namespace", default="guest")
+    parser.add_argument(
+        "--slots",
+        type=_positive,
+        default=256,
+        help="worker slots: a map activation takes 1, a burst pack its worker count",
+    )
+    parser.add_argument(
+        "--max-starting",
+        type=_positive,
+        default=2 * (os.cpu_count() or 1),
+        help="maximum concurrent process cold starts",
+    )
+    parser.add_argument(
+        "--burst-backend",
+        default="local",
+        choices=sorted(BACKEND_TYPES),
+        help="backend of burst requests that name none",
+    )
+    parser.add_argument("--backend-uri", help="server URI for remote backends, e.g. redis://...")
+    parser.add_argument("--workdir", help="directory for unpacked code (default: fresh temp dir)")
+    parser.add_argument(
+        "--exit-with-stdin", action="store_true", help="exit when stdin reaches EOF"
+    )
+    return parser.parse_args(argv)
+
+
+def _random_auth() -> tuple[str, str]:
+    alphabet = string.ascii_letters + string.digits
+    return str(uuid.uuid4()), "".join(secrets.choice(alphabet) for _ in range(64))
+
+
+def _prepare_workdir(path: str | None) -> tuple[Path, list[Path]]:
+    """The workdir, and what to delete at exit (never a directory the user already had)."""
+    if path is None:
+        workdir = Path(tempfile.mkdtemp(prefix="owp-"))
+        return workdir, [workdir]
+    workdir = Path(path).resolve()
+    if not workdir.exists():
+        workdir.mkdir(parents=True)
+        return workdir, [workdir]
+    return workdir, [workdir / "code", workdir / "b"]
+
+
+def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Set ``stop`` at stdin EOF. A daemon thread works for pipes, files and ttys alike."""
+
+    def watch() -> None:
+        try:
+            while os.read(0, 65536):
+                pass
+        except OSError:
+            pass
+        try:
+            loop.call_soon_threadsafe(stop.set)
+        except RuntimeError:  # the loop already ended
+            pass
+
+    threading.Thread(target=watch, name="stdin-eof", daemon=True).start()
+
+
+async def serve(settings: Settings, exit_with_stdin: bool) -> None:
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.create_server((settings.host, settings.port), family=family)
+    url_host = f"[{settings.host}]" if family == socket.AF_INET6 else settings.host
+    api_host = f"http://{url_host}:{sock.getsockname()[1]}"
+    controller = Controller(settings, api_host)
+    runner = web.AppRunner(build_app(controller), access_log=None, shutdown_timeout=1.0)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        sys.stdout.write(f"APIHOST={api_host}\nAUTH={settings.api_key}\n")
+        sys.stdout.flush()
+        if exit_with_stdin:
+            _watch_stdin(loop, stop)
+        await stop.wait()
+    finally:
+        await controller.close()
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if BACKEND_TYPES[args.burst_backend] != "Local" and not args.backend_uri:
+        sys.exit(f"--burst-backend {args.burst_backend} needs --backend-uri")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
+    )
+    user, key = args.auth or _random_auth()
+    workdir, owned = _prepare_workdir(args.workdir)
+    settings = Settings(
+        host=args.host,
+        port=args.port,
+        uuid=user,
+        key=key,
+        namespace=args.namespace,
+        slots=args.slots,
+        max_starting=args.max_starting,
+        burst_backend=args.burst_backend,
+        backend_uri=args.backend_uri,
+        workdir=workdir,
+    )
+    try:
+        asyncio.run(serve(settings, args.exit_with_stdin))
+    finally:
+        for path in owned:
+            shutil.rmtree(path, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The burst extension: splitting workers into packs and what each pack's process is told.
+
+One burst = N workers split into packs of ``granularity`` workers; each pack is
+one activation run by one process, and all packs share a burst id and a
+communication backend (DESIGN.md sections 4 and 5).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from runner.platform.errors import ApiError
+
+# Backend names accepted in ``?backend=`` and the backend_type the middleware expects.
+BACKEND_TYPES = {
+    "local": "Local",
+    "redis": "RedisList",
+    "redis_list": "RedisList",
+    "redis_stream": "RedisStream",
+    "rabbitmq": "Rabbitmq",
+    "s3": "S3",
+}
+# Unix socket paths must stay under ~100 bytes; burst directories live under a root
+# no longer than this, leaving room for the socket names the middleware creates inside.
+_MAX_ROOT_LEN = 40
+
+
+def plan_packs(workers: int, granularity: int | None) -> list[tuple[int, int]]:
+    """Inclusive worker-id ranges, ``granularity`` workers each (the last may be smaller).
+
+    Without a granularity the whole burst is one pack.
+    """
+    size = workers if granularity is None else min(granularity, workers)
+    return [(first, min(first + size, workers) - 1) for first in range(0, workers, size)]
+
+
+def burst_info(packs: list[tuple[int, int]]) -> dict[str, list[int]]:
+    """Group id ("0", "1", ...) to its inclusive worker range, as every pack receives it."""
+    return {str(group): [first, last] for group, (first, last) in enumerate(packs)}
+
+
+def backend_type(name: str, backend_uri: str | None) -> str:
+    """Validate ``?backend=`` against what this platform can hand to the middleware."""
+    kind = BACKEND_TYPES.get(name.lower())
+    if kind is None:
+        known = ", ".join(BACKEND_TYPES)
+        raise ApiError(400, f"Unknown burst backend '{name}'; known backends: {known}.")
+    if kind != "Local" and not backend_uri:
+        raise ApiError(
+            400,
+            f"The burst backend '{name}' needs a server URI, but the platform was started "
+            "without --backend-uri.",
+        )
+    return kind
+
+
+class BurstDirs:
+    """Short-lived directories for the ``Local`` backend, one per burst."""
+
+    def __init__(self, workdir: Path) -> None:
+        root = workdir / "b"
+        if len(str(root)) > _MAX_ROOT_LEN:
+            # A long --workdir would push socket paths over the limit: use a short temp root.
+            root = Path(tempfile.mkdtemp(prefix="owb-"))
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
+
+    def create(self) -> Path:
+        return Path(tempfile.mkdtemp(dir=self.root, prefix=""))
+
+    @staticmethod
+    def remove(path: Path) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def pack_fields(
+    group: int,
+    burst_id: str,
+    info: dict[str, list[int]],
+    backend: dict[str, Any],
+    chunk_size: int | None,
+    debug: bool,
+) -> dict[str, Any]:
+    """The burst-specific keys of a pack's stdin line (value and the map keys come on top)."""
+    return {
+        "invoker_id": str(group),
+        "transaction_id": burst_id,
+        "burst_info": info,
+        "middleware": {"backend_info": backend, "chunk_size": chunk_size},
+        "debug": debug,
+    }

@@ -1,0 +1,69 @@
+"""In-memory stores: the current version of each action, and finished activations.
+
+Activations are indexed by start time (globally and per action name) so the
+list API, which the runner polls in bulk, costs O(log n + limit) per request
+instead of sorting every stored record.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from typing import Any
+
+from runner.platform.actions import Action
+
+# (start ms, insertion sequence, activation id): the sequence breaks ties so keys are unique.
+_IndexKey = tuple[int, int, str]
+
+
+class ActionStore:
+    """The current version of every action of the namespace."""
+
+    def __init__(self) -> None:
+        self._actions: dict[str, Action] = {}
+
+    def get(self, name: str) -> Action | None:
+        return self._actions.get(name)
+
+    def put(self, action: Action) -> None:
+        self._actions[action.name] = action
+
+    def delete(self, name: str) -> Action | None:
+        return self._actions.pop(name, None)
+
+    def page(self, limit: int, skip: int) -> list[Action]:
+        """Most recently updated first, like ``wsk action list``."""
+        ordered = sorted(self._actions.values(), key=lambda a: a.updated, reverse=True)
+        return ordered[skip : skip + limit]
+
+
+class ActivationStore:
+    """Finished activation records, by id and by start time."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, dict[str, Any]] = {}
+        self._all: list[_IndexKey] = []
+        self._by_name: dict[str, list[_IndexKey]] = {}
+        self._sequence = itertools.count()
+
+    def add(self, record: dict[str, Any]) -> None:
+        key = (record["start"], next(self._sequence), record["activationId"])
+        self._records[record["activationId"]] = record
+        # Records arrive roughly in start order, so insort mostly appends.
+        bisect.insort(self._all, key)
+        bisect.insort(self._by_name.setdefault(record["name"], []), key)
+
+    def get(self, activation_id: str) -> dict[str, Any] | None:
+        return self._records.get(activation_id)
+
+    def query(
+        self, name: str | None, since: int | None, upto: int | None, limit: int, skip: int
+    ) -> list[dict[str, Any]]:
+        """Newest first by start, with since <= start <= upto, then skip and limit."""
+        index = self._all if name is None else self._by_name.get(name, [])
+        low = 0 if since is None else bisect.bisect_left(index, (since, -1))
+        high = len(index) if upto is None else bisect.bisect_right(index, (upto, float("inf")))
+        newest = high - skip
+        oldest = max(low, newest - limit)
+        return [self._records[index[i][2]] for i in range(newest - 1, oldest - 1, -1)]
