@@ -55,8 +55,12 @@ def _task(cfg: DictConfig) -> None:
         print(f"config error: {error}", file=sys.stderr)
         if not multirun:
             sys.exit(2)  # SystemExit passes through Hydra without its own error banner
-        (run_dir / "error.txt").write_text(f"config error: {error}\n")
-        failed_jobs.append(run_dir)
+        # In a sweep a bad job is recorded in its own directory and the others go on;
+        # an impossible combination (granularity > workers) is merely skipped.
+        skipped = isinstance(error, config.Incompatible)
+        (run_dir / "error.txt").write_text(f"{'skipped' if skipped else 'config error'}: {error}\n")
+        if not skipped:
+            failed_jobs.append(run_dir)
         return
     stream = sys.stdout if outcome.status == "ok" else sys.stderr
     print(f"{outcome.status}: {outcome.message}", file=stream)
@@ -82,8 +86,26 @@ def _describe(error: BaseException) -> str:
     return str(error)
 
 
+def expand_repeat(argv: list[str]) -> list[str]:
+    """`repeat=R` becomes a sweep over `repeat_index=0..R-1`, so every point runs R times."""
+    for position, arg in enumerate(argv):
+        key, sep, value = arg.partition("=")
+        if key == "repeat" and sep:
+            if not value.isdigit() or int(value) < 1:
+                raise config.ConfigError(f"repeat={value}: must be an integer >= 1")
+            rest = argv[:position] + argv[position + 1:]
+            sweep = [] if {"-m", "--multirun"} & set(rest) else ["--multirun"]
+            return sweep + rest + [f"repeat_index=range(0,{value})"]
+    return argv
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
+    try:
+        sys.argv[1:] = expand_repeat(sys.argv[1:])
+    except config.ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        sys.exit(2)
     try:
         _task()
     except (ConfigCompositionException, OverrideParseException) as error:

@@ -21,6 +21,10 @@ class ConfigError(ValueError):
     """A config value the user must fix; its message is one line."""
 
 
+class Incompatible(ConfigError):
+    """Values that are each fine but make no sense together; a sweep skips such a job."""
+
+
 class Mode(str, Enum):
     map = "map"
     burst = "burst"
@@ -87,6 +91,7 @@ class ExperimentConfig:
     wait: WaitConfig = field(default_factory=WaitConfig)
     build: BuildConfig = field(default_factory=BuildConfig)
     data_dir: str = MISSING
+    repeat_index: int = 0
     debug: bool = False
 
 
@@ -118,6 +123,10 @@ def validate(cfg: DictConfig) -> None:
     _positive("invoke.concurrency", cfg.invoke.concurrency)
     _positive("app.memory", cfg.app.memory, 128)
     _positive("app.timeout_ms", cfg.app.timeout_ms, 100)
+    granularity = cfg.burst.granularity
+    if cfg.mode == Mode.burst and granularity is not None and granularity > cfg.workers:
+        raise Incompatible(f"burst.granularity={granularity} > workers={cfg.workers}: "
+                          "a pack cannot hold more workers than the burst has")
     if cfg.wait.timeout_s <= 0:
         raise ConfigError(f"wait.timeout_s={cfg.wait.timeout_s}: must be > 0")
     if cfg.burst.backend == Backend.redis and not cfg.burst.backend_uri:

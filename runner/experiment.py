@@ -110,6 +110,7 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
         "workers": cfg.workers,
         "granularity": cfg.burst.granularity if cfg.mode == Mode.burst else None,
         "backend": cfg.burst.backend.value if cfg.mode == Mode.burst else None,
+        "repeat_index": cfg.repeat_index,
     }
     extra: dict[str, Any] = {}
     recorder = Recorder(run_dir)

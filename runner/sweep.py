@@ -97,7 +97,9 @@ def _outcome(run_dir: Path) -> dict[str, Any]:
     error = run_dir / "error.txt"
     if error.is_file():
         lines = error.read_text().strip().splitlines()
-        return {"status": "error", "message": lines[0] if lines else ""}
+        message = lines[0] if lines else ""
+        status = "skipped" if message.startswith("skipped:") else "error"
+        return {"status": status, "message": message}
     return {"status": "incomplete", "message": "no summary.csv"}
 
 

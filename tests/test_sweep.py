@@ -29,3 +29,50 @@ def test_sweep_makes_one_directory_per_combination(tmp_path, cache_dir):
     assert not [p for p in sweep_dir.rglob("*") if "sweep-secret" in p.name]
     for saved in sweep_dir.rglob("*.yaml"):
         assert "sweep-secret" not in saved.read_text(), saved
+
+
+def _sweep(tmp_path, cache_dir, *overrides):
+    sweep_dir = tmp_path / "sweep"
+    completed = subprocess.run(
+        [sys.executable, "-m", "runner", *overrides, f"hydra.sweep.dir={sweep_dir}",
+         f"build.cache_dir={cache_dir}"],
+        cwd=PROJECT, capture_output=True, text=True, timeout=300,
+    )
+    return completed, sweep_dir
+
+
+def test_repeat_runs_each_point_r_times(tmp_path, cache_dir):
+    completed, sweep_dir = _sweep(tmp_path, cache_dir, "repeat=3", "mode=map", "workers=2",
+                                  "app=sleep", "app.sleep_ms=10")
+    assert completed.returncode == 0, completed.stderr
+    rows = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    assert sorted(rows["repeat_index"]) == [0, 1, 2]
+    assert (rows["status"] == "ok").all() and (rows["workers"] == 2).all()
+
+
+def test_impossible_combination_is_skipped_and_the_sweep_goes_on(tmp_path, cache_dir):
+    completed, sweep_dir = _sweep(tmp_path, cache_dir, "-m", "mode=burst", "workers=2",
+                                  "burst.granularity=1,4", "app=sleep", "app.sleep_ms=10")
+    assert completed.returncode == 0, completed.stderr
+    rows = pd.read_csv(sweep_dir / "sweep_summary.csv").set_index("burst.granularity")
+    assert rows.loc[1, "status"] == "ok"
+    assert rows.loc[4, "status"] == "skipped"
+    assert "burst.granularity=4 > workers=2" in rows.loc[4, "message"]
+
+
+def test_bad_value_in_a_sweep_fails_that_job_only(tmp_path, cache_dir):
+    completed, sweep_dir = _sweep(tmp_path, cache_dir, "-m", "mode=map", "workers=0,2",
+                                  "app=sleep", "app.sleep_ms=10")
+    assert completed.returncode == 1
+    assert "1 job(s) of the sweep failed" in completed.stderr
+    rows = pd.read_csv(sweep_dir / "sweep_summary.csv").set_index("workers")
+    assert rows.loc[2, "status"] == "ok" and rows.loc[0, "status"] == "error"
+
+
+def test_ready_made_startup_sweep(tmp_path, cache_dir):
+    completed, sweep_dir = _sweep(tmp_path, cache_dir, "-m", "+experiment=startup", "workers=4",
+                                  "burst.granularity=1,4", "app.sleep_ms=10")
+    assert completed.returncode == 0, completed.stderr
+    rows = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    assert set(rows["app"]) == {"sleep"} and set(rows["mode"]) == {"burst"}
+    assert sorted(rows["granularity"]) == [1, 4]
