@@ -107,6 +107,7 @@ class Executor:
         deadline = time.monotonic() + self.timeout_s
         interval = FAST_POLL_S
         last_single = time.monotonic()
+        poll_error = ""
         try:
             while unsubmitted or pending:
                 still = []
@@ -122,10 +123,14 @@ class Executor:
                         else:
                             pending[sub.activation_id] = sub
                 unsubmitted = still
-                found = self._poll(pending, since, outcomes) if pending else 0
-                if pending and time.monotonic() - last_single > SINGLE_GET_EVERY_S:
-                    found += self._get_singly(pending, outcomes)
-                    last_single = time.monotonic()
+                found = 0
+                try:
+                    found = self._poll(pending, since, outcomes) if pending else 0
+                    if pending and time.monotonic() - last_single > SINGLE_GET_EVERY_S:
+                        found += self._get_singly(pending, outcomes)
+                        last_single = time.monotonic()
+                except OpenWhiskError as error:  # the controller may recover before the deadline
+                    poll_error = f"; last poll failed: {error}"
                 finished = expected - len(pending) - len(unsubmitted)
                 failed = sum(1 for o in outcomes if not o.ok)
                 progress.update(finished, expected, failed, final=not (unsubmitted or pending))
@@ -135,6 +140,7 @@ class Executor:
                     raise WaitTimeout(
                         f"{len(pending) + len(unsubmitted)} activations unfinished after "
                         f"{self.timeout_s:.0f} s (raise wait.timeout_s to wait longer)"
+                        f"{poll_error}"
                     )
                 interval = FAST_POLL_S if found else min(interval * 1.5, SLOW_POLL_S)
                 time.sleep(interval)

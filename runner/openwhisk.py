@@ -16,10 +16,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 IDEMPOTENT = {"GET", "PUT", "DELETE"}
-# 429 and 503 mean the request was refused before any work was done; gateway errors
-# (502, 504) may hide an accepted invocation, so only idempotent requests retry them.
+# 429 and 503 mean the request was refused before any work was done; other server
+# errors may hide an accepted invocation, so only idempotent requests retry them.
 NOT_ACCEPTED = {429, 503}
-GATEWAY_ERRORS = {502, 504}
+SERVER_ERRORS = {500, 502, 504}
 
 
 class OpenWhiskError(RuntimeError):
@@ -104,7 +104,8 @@ class OpenWhiskClient:
                 raise OpenWhiskError(0, f"TLS verification of {self.host} failed ({error}); "
                                         "set platform.ca_bundle, or platform.insecure=true "
                                         "for a self-signed test cluster") from error
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as error:
                 if method not in IDEMPOTENT or last:
                     raise OpenWhiskError(0, f"cannot reach {self.host}: "
                                             f"{type(error).__name__}") from error
@@ -112,7 +113,7 @@ class OpenWhiskClient:
                 if response.status_code == 401:
                     raise OpenWhiskError(401, "the controller rejected the key: check "
                                               "platform.auth (or AUTH in ~/.wskprops)")
-                retryable = NOT_ACCEPTED | (GATEWAY_ERRORS if method in IDEMPOTENT else set())
+                retryable = NOT_ACCEPTED | (SERVER_ERRORS if method in IDEMPOTENT else set())
                 if response.status_code not in retryable or last:
                     return response
             time.sleep(delay * (0.5 + random.random()))

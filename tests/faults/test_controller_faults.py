@@ -1,0 +1,171 @@
+"""The runner against a misbehaving controller: throttling, 5xx, dropped connections, slowness.
+
+A small fake controller stands in for a real cluster (the embedded platform
+never misbehaves this way); it keeps every activation it accepted, so the test
+can check that none is lost and none is run twice.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+
+from runner.executor import Executor
+from runner.openwhisk import BurstOptions, OpenWhiskClient
+from runner.results import Recorder
+
+
+class FakeController:
+    """Accepts map invocations, finishes each after `run_ms`, serves the activation list."""
+
+    def __init__(self, run_ms: int = 50):
+        self.run_ms = run_ms
+        self.activations: dict[str, dict] = {}
+        self.faults: list[str] = []  # consumed one per request: "429", "503", "500", "drop", "slow"
+        self.requests = 0
+        self.lock = threading.Lock()
+
+    def next_fault(self) -> str | None:
+        with self.lock:
+            self.requests += 1
+            return self.faults.pop(0) if self.faults else None
+
+    def invoke(self, body: dict) -> dict:
+        now = int(time.time() * 1000)
+        activation_id = uuid.uuid4().hex
+        with self.lock:
+            self.activations[activation_id] = {
+                "activationId": activation_id, "name": "hello", "start": now,
+                "end": now + self.run_ms, "duration": self.run_ms, "params": body,
+                "response": {"status": "success", "statusCode": 0, "success": True,
+                             "result": {"worker_id": body.get("worker_id")}},
+                "annotations": [{"key": "waitTime", "value": 1}],
+            }
+        return {"activationId": activation_id}
+
+    def listing(self, query: dict) -> list[dict]:
+        now = int(time.time() * 1000)
+        with self.lock:
+            done = [a for a in self.activations.values() if a["end"] <= now]
+        done.sort(key=lambda a: a["start"], reverse=True)
+        skip = int(query.get("skip", ["0"])[0])
+        limit = int(query.get("limit", ["30"])[0])
+        return done[skip: skip + limit]
+
+
+@pytest.fixture
+def controller():
+    fake = FakeController()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _reply(self, status: int, body) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"null")
+            fault = fake.next_fault()
+            if fault == "drop":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"trunc")
+                self.close_connection = True
+                return
+            if fault == "slow":
+                time.sleep(0.5)
+            if fault in ("429", "503", "500"):
+                message = {"429": "Too many concurrent requests in flight (count: 9, allowed: 8).",
+                           "503": "Service Unavailable", "500": "Internal Server Error"}[fault]
+                self._reply(int(fault), {"error": message, "code": 1})
+                return
+            url = urlparse(self.path)
+            if self.command == "POST":
+                self._reply(202, fake.invoke(body))
+            else:
+                self._reply(200, fake.listing(parse_qs(url.query)))
+
+        do_GET = do_POST = _serve
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield fake
+    server.shutdown()
+
+
+def run_map(controller: FakeController, tmp_path, workers: int):
+    client = OpenWhiskClient(controller.url, "u:k", retries=10)
+    recorder = Recorder(tmp_path)
+    executor = Executor(client, "hello", recorder, concurrency=8, timeout_s=30, mode="map",
+                        burst_options=BurstOptions())
+    outcomes = executor.run([{} for _ in range(workers)])
+    recorder.close()
+    return outcomes, pd.read_csv(tmp_path / "activations.csv")
+
+
+@pytest.mark.parametrize("fault", ["429", "503"])
+def test_refusals_for_a_while_lose_nothing_and_duplicate_nothing(controller, tmp_path, fault):
+    controller.faults = [fault] * 25
+    outcomes, activations = run_map(controller, tmp_path, workers=20)
+    assert [o.worker_id for o in outcomes if o.ok] == list(range(20))
+    invoked = sorted(a["params"]["worker_id"] for a in controller.activations.values())
+    assert invoked == list(range(20)), "each worker invoked exactly once"
+    assert activations["activation_id"].is_unique and len(activations) == 20
+
+
+def test_errors_and_dropped_connections_while_polling_are_retried(controller, tmp_path):
+    outcomes = []
+
+    def inject_after_invocations() -> None:
+        while len(controller.activations) < 10:
+            time.sleep(0.005)
+        controller.faults = ["500", "drop", "slow", "500", "drop"]
+
+    threading.Thread(target=inject_after_invocations, daemon=True).start()
+    outcomes, activations = run_map(controller, tmp_path, workers=10)
+    assert all(o.ok for o in outcomes) and len(outcomes) == 10
+    assert len(controller.activations) == 10
+    assert (activations["detected_ms"] >= activations["end_ms"]).all()
+
+
+def test_throttling_that_outlasts_the_retries_is_recorded_with_the_message(controller, tmp_path):
+    controller.faults = ["429"] * 1000
+    outcomes, activations = run_map(controller, tmp_path, workers=2)
+    assert not any(o.ok for o in outcomes)
+    assert (activations["status"] == "not invoked").all()
+    assert activations["error"].str.contains("Too many concurrent requests").all()
+    assert controller.activations == {}
+
+
+def test_a_controller_that_never_answers_the_list_ends_at_the_deadline(controller, tmp_path):
+    client = OpenWhiskClient(controller.url, "u:k", retries=1)
+    recorder = Recorder(tmp_path)
+    executor = Executor(client, "hello", recorder, concurrency=2, timeout_s=2, mode="map",
+                        burst_options=BurstOptions())
+
+    def break_polling() -> None:
+        while len(controller.activations) < 2:
+            time.sleep(0.005)
+        controller.faults = ["500"] * 100_000
+
+    threading.Thread(target=break_polling, daemon=True).start()
+    with pytest.raises(Exception, match="unfinished after 2 s.*last poll failed: HTTP 500"):
+        executor.run([{}, {}])
+    recorder.close()
+    workers = pd.read_csv(tmp_path / "workers.csv")
+    assert len(workers) == 2 and (workers["status"] == "unfinished").all()
