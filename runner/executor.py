@@ -163,12 +163,25 @@ class Executor:
             for record in page:
                 sub = pending.pop(record.get("activationId"), None)
                 if sub is not None:
-                    outcomes += self.recorder.finished(sub, record, detected)
+                    outcomes += self._finished(sub, record, detected)
                     found += 1
             if len(page) < PAGE:
                 break
             skip += PAGE
         return found
+
+    def _finished(self, sub: Submission, record: dict, detected_ms: int) -> list[WorkerOutcome]:
+        """Records the activation; a failed one also gets its logs saved for the post-mortem."""
+        outcomes = self.recorder.finished(sub, record, detected_ms)
+        if not (record.get("response") or {}).get("success") or not all(o.ok for o in outcomes):
+            logs = record.get("logs")
+            if logs is None:
+                try:
+                    logs = self.client.activation_logs(record["activationId"])
+                except OpenWhiskError as error:
+                    logs = [f"(logs unavailable: {error})"]
+            self.recorder.save_logs(record["activationId"], logs)
+        return outcomes
 
     def _get_singly(self, pending: dict[str, Submission], outcomes: list[WorkerOutcome]) -> int:
         """Fallback for activations the list misses (e.g. controller clock behind ours)."""
@@ -176,6 +189,6 @@ class Executor:
         for activation_id in list(pending)[:SINGLE_GETS_PER_ROUND]:
             record = self.client.get_activation(activation_id)
             if record is not None:
-                outcomes += self.recorder.finished(pending.pop(activation_id), record, now_ms())
+                outcomes += self._finished(pending.pop(activation_id), record, now_ms())
                 found += 1
         return found

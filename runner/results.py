@@ -103,6 +103,11 @@ class Recorder:
         self.workers.close()
         self._results.close()
 
+    def save_logs(self, activation_id: str, lines: list[str]) -> None:
+        folder = self.run_dir / "logs"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{activation_id}.log").write_text("".join(f"{line}\n" for line in lines))
+
     def _write_worker(self, row: dict[str, Any], result: Any) -> WorkerOutcome:
         self.workers.write(row)
         if result is not None:

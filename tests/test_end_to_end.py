@@ -115,3 +115,5 @@ def test_failing_action_gives_failed_rows_and_one_line(run_cli, tmp_path, mode):
     assert pd.isna(workers.loc[0, "error"]) and pd.isna(workers.loc[3, "error"])
     summary = run.summary
     assert summary["status"] == "failed" and summary["failed"] == 2
+    saved_logs = "".join(p.read_text() for p in (run.run_dir / "logs").glob("*.log"))
+    assert "ValueError: worker one refuses" in saved_logs  # the traceback, for the post-mortem
