@@ -41,7 +41,8 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def _task(cfg: DictConfig) -> None:
+def _task(cfg: DictConfig) -> float | None:
+    """Runs one experiment; returns its makespan, the objective of optimizing sweepers."""
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
@@ -61,7 +62,7 @@ def _task(cfg: DictConfig) -> None:
         (run_dir / "error.txt").write_text(f"{'skipped' if skipped else 'config error'}: {error}\n")
         if not skipped:
             failed_jobs.append(run_dir)
-        return
+        return None
     stream = sys.stdout if outcome.status == "ok" else sys.stderr
     print(f"{outcome.status}: {outcome.message}", file=stream)
     print(f"run directory: {run_dir}", flush=True)
@@ -73,6 +74,8 @@ def _task(cfg: DictConfig) -> None:
         if not multirun:
             sys.exit(outcome.exit_code)
         failed_jobs.append(run_dir)
+        return None
+    return float(outcome.summary.get("makespan_ms", float("nan")))
 
 
 def _describe(error: BaseException) -> str:

@@ -76,3 +76,15 @@ def test_ready_made_startup_sweep(tmp_path, cache_dir):
     rows = pd.read_csv(sweep_dir / "sweep_summary.csv")
     assert set(rows["app"]) == {"sleep"} and set(rows["mode"]) == {"burst"}
     assert sorted(rows["granularity"]) == [1, 4]
+
+
+def test_optuna_picks_a_granularity(tmp_path, cache_dir):
+    completed, sweep_dir = _sweep(tmp_path, cache_dir, "-m", "+experiment=tune_granularity",
+                                  "app=sleep", "app.sleep_ms=10", "workers=4",
+                                  "hydra.sweeper.n_trials=3", "burst.granularity=choice(1,2,4)")
+    assert completed.returncode == 0, completed.stderr
+    results = (sweep_dir / "optimization_results.yaml").read_text()
+    rows = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    assert len(rows) == 3 and (rows["status"] == "ok").all()
+    best = rows["makespan_ms"].min()
+    assert f"best_value: {best}" in results
