@@ -16,8 +16,13 @@ from .progress import Progress
 from .results import Recorder, Submission, WorkerOutcome
 
 PAGE = 200
-FAST_POLL_S = 0.02
-SLOW_POLL_S = 1.0
+# Poll cadence: quick while results arrive, backing off to a cap that still keeps the
+# detection lag of a quiet spell short (one list request per cap is cheap).
+FAST_POLL_S = 0.05
+SLOW_POLL_S = 0.25
+# Activations start after they are submitted; this much slack covers a controller
+# clock slightly behind ours (activations outside it are found by single GETs).
+CLOCK_SLACK_MS = 1000
 SINGLE_GET_EVERY_S = 5.0
 SINGLE_GETS_PER_ROUND = 10
 
@@ -103,7 +108,6 @@ class Executor:
         progress = Progress(stage)
         pending: dict[str, Submission] = {}
         unsubmitted = list(futures)
-        since: int | None = None
         deadline = time.monotonic() + self.timeout_s
         interval = FAST_POLL_S
         last_single = time.monotonic()
@@ -117,7 +121,6 @@ class Executor:
                         continue
                     result = future.result()
                     for sub in result if isinstance(result, list) else [result]:
-                        since = sub.submit_ms if since is None else min(since, sub.submit_ms)
                         if sub.activation_id is None:
                             outcomes += self.recorder.failed(sub, "not invoked", sub.error or "")
                         else:
@@ -125,7 +128,7 @@ class Executor:
                 unsubmitted = still
                 found = 0
                 try:
-                    found = self._poll(pending, since, outcomes) if pending else 0
+                    found = self._poll(pending, outcomes) if pending else 0
                     if pending and time.monotonic() - last_single > SINGLE_GET_EVERY_S:
                         found += self._get_singly(pending, outcomes)
                         last_single = time.monotonic()
@@ -150,9 +153,14 @@ class Executor:
                     sub, "unfinished", "no result when the runner stopped waiting"
                 )
 
-    def _poll(self, pending: dict[str, Submission], since: int | None,
-              outcomes: list[WorkerOutcome]) -> int:
-        """Pages through finished activations newest first; returns how many were new."""
+    def _poll(self, pending: dict[str, Submission], outcomes: list[WorkerOutcome]) -> int:
+        """Pages through finished activations newest first; returns how many were new.
+
+        Only activations that started after the oldest pending one was submitted
+        can be new, so the window moves forward as the oldest ones finish and a
+        round usually costs one page, however many activations already ended.
+        """
+        since = min(sub.submit_ms for sub in pending.values()) - CLOCK_SLACK_MS
         found = 0
         skip = 0
         while pending:
