@@ -55,14 +55,17 @@ class WorkerOutcome:
 class _Csv:
     path: Path
     columns: list[str]
+    append: bool = False
     _file: Any = field(init=False, default=None)
     _writer: Any = field(init=False, default=None)
 
     def write(self, row: dict[str, Any]) -> None:
         if self._file is None:
-            self._file = self.path.open("w", newline="")
+            has_rows = self.append and self.path.is_file() and self.path.stat().st_size > 0
+            self._file = self.path.open("a" if has_rows else "w", newline="")
             self._writer = csv.DictWriter(self._file, self.columns, extrasaction="ignore")
-            self._writer.writeheader()
+            if not has_rows:
+                self._writer.writeheader()
         self._writer.writerow(row)
         self._file.flush()
 
@@ -92,11 +95,12 @@ def _is_envelope(value: Any) -> bool:
 class Recorder:
     """Owns the run directory's row files for the whole run."""
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, append: bool = False):
+        """`append` continues the files of an earlier, interrupted session (resume)."""
         self.run_dir = run_dir
-        self.activations = _Csv(run_dir / "activations.csv", ACTIVATION_COLUMNS)
-        self.workers = _Csv(run_dir / "workers.csv", WORKER_COLUMNS)
-        self._results = (run_dir / "results.jsonl").open("w")
+        self.activations = _Csv(run_dir / "activations.csv", ACTIVATION_COLUMNS, append)
+        self.workers = _Csv(run_dir / "workers.csv", WORKER_COLUMNS, append)
+        self._results = (run_dir / "results.jsonl").open("a" if append else "w")
 
     def close(self) -> None:
         self.activations.close()

@@ -1,0 +1,71 @@
+"""Resume: an interrupted run collects what finished afterwards, if the platform outlived it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.fixture
+def standalone_platform():
+    """A platform the runner does not own: it keeps running after the runner is stopped."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runner.platform", "--port", "0", "--exit-with-stdin"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=PROJECT,
+    )
+    props = dict(process.stdout.readline().decode().strip().split("=", 1) for _ in range(2))
+    yield props
+    process.stdin.close()
+    process.wait(timeout=30)
+
+
+def test_resume_collects_activations_that_finished_after_the_interrupt(
+        standalone_platform, tmp_path, cache_dir, data_dir):
+    run_dir = tmp_path / "run"
+    target = [f"platform.api_host={standalone_platform['APIHOST']}",
+              f"platform.auth={standalone_platform['AUTH']}"]
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "runner", "platform=openwhisk", *target, "mode=map", "workers=3",
+         "app=sleep", "app.sleep_ms=4000", f"hydra.run.dir={run_dir}",
+         f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
+        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(2.5)  # invoked, still sleeping
+    runner.send_signal(signal.SIGINT)
+    runner.communicate(timeout=60)
+    assert runner.returncode == 130
+    assert pd.read_csv(run_dir / "summary.csv").iloc[0]["status"] == "interrupted"
+    assert "***" in (run_dir / ".hydra" / "overrides.yaml").read_text()
+
+    time.sleep(3)  # the activations end on the platform meanwhile
+    resumed = subprocess.run(
+        [sys.executable, "-m", "runner.resume", str(run_dir), target[1]],
+        cwd=PROJECT, capture_output=True, text=True, timeout=60,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.startswith("ok: 3 workers slept >= 4000 ms")
+    summary = pd.read_csv(run_dir / "summary.csv").iloc[0]
+    assert summary["status"] == "ok" and summary["valid"] and summary["resumed"]
+    workers = pd.read_csv(run_dir / "workers.csv")
+    assert sorted(workers["worker_id"]) == [0, 1, 2]
+    assert (workers["status"] == "success").all() and (workers["slept_ms"] >= 4000).all()
+    assert len(pd.read_csv(run_dir / "activations.csv")) == 3
+
+
+def test_resume_of_an_embedded_run_explains_why_it_cannot(tmp_path):
+    run_dir = tmp_path / "run"
+    (run_dir / ".hydra").mkdir(parents=True)
+    (run_dir / ".hydra" / "config.yaml").write_text(
+        "platform:\n  name: local\napp:\n  name: sleep\n")
+    done = subprocess.run([sys.executable, "-m", "runner.resume", str(run_dir)], cwd=PROJECT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "embedded platform, which stopped with it" in done.stderr
