@@ -8,11 +8,13 @@ against any server.
 from __future__ import annotations
 
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 IDEMPOTENT = {"GET", "PUT", "DELETE"}
@@ -76,7 +78,9 @@ class OpenWhiskClient:
         user, _, key = auth.partition(":")
         self.session = requests.Session()
         self.session.auth = (user, key)
-        self.session.verify = verify
+        self.verify = verify
+        if verify is False:  # the user chose it (platform.insecure); one warning per request is noise
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -97,11 +101,16 @@ class OpenWhiskClient:
             last = attempt == self.retries
             self.requests_sent += 1
             try:
+                # verify is passed each time: requests lets REQUESTS_CA_BUNDLE override a
+                # session's own setting
                 response = self.session.request(
-                    method, self.base + path, timeout=self.request_timeout_s, **kwargs
+                    method, self.base + path, timeout=self.request_timeout_s,
+                    verify=self.verify, **kwargs
                 )
             except requests.exceptions.SSLError as error:
-                raise OpenWhiskError(0, f"TLS verification of {self.host} failed ({error}); "
+                reason = re.search(r"certificate verify failed: [^')(]*", str(error))
+                raise OpenWhiskError(0, f"TLS verification of {self.host} failed "
+                                        f"({reason.group(0).strip() if reason else 'SSL error'}); "
                                         "set platform.ca_bundle, or platform.insecure=true "
                                         "for a self-signed test cluster") from error
             except (requests.ConnectionError, requests.Timeout,

@@ -8,8 +8,11 @@ errors) and records every request the client sent.
 from __future__ import annotations
 
 import json
+import ssl
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -64,6 +67,7 @@ def playback():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    state.handler = Handler
     yield state
     server.shutdown()
 
@@ -137,3 +141,32 @@ def test_refused_connection_is_one_clear_error():
     client = OpenWhiskClient("http://127.0.0.1:9", "u:k", retries=1)
     with pytest.raises(OpenWhiskError, match="cannot reach http://127.0.0.1:9"):
         client.invoke("hello", {})
+
+
+@pytest.fixture
+def tls_playback(playback, tmp_path):
+    """The playback server behind a self-signed certificate."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    handler = playback.handler
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield SimpleNamespace(url=f"https://127.0.0.1:{server.server_address[1]}", cert=cert)
+    server.shutdown()
+
+
+def test_self_signed_certificate_is_refused_unless_trusted(tls_playback, playback):
+    playback.default = (200, {"concurrentInvocations": 30})
+    strict = OpenWhiskClient(tls_playback.url, "u:k", retries=0)
+    with pytest.raises(OpenWhiskError, match="TLS verification .* failed.*platform.ca_bundle"):
+        strict.limits()
+    trusting = OpenWhiskClient(tls_playback.url, "u:k", verify=str(tls_playback.cert))
+    assert trusting.limits() == {"concurrentInvocations": 30}
+    insecure = OpenWhiskClient(tls_playback.url, "u:k", verify=False)
+    assert insecure.limits() == {"concurrentInvocations": 30}
