@@ -79,7 +79,7 @@ class OpenWhiskClient:
         self.session = requests.Session()
         self.session.auth = (user, key)
         self.verify = verify
-        if verify is False:  # the user chose it (platform.insecure); one warning per request is noise
+        if verify is False:  # chosen by the user (platform.insecure): no warning per request
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
