@@ -5,7 +5,7 @@ the launcher (``burst.launcher.serve``) runs the OpenWhisk action loop.
 """
 
 from .collectives import ReduceOp
-from .errors import BurstError, BurstTimeoutError
+from .errors import BurstError, BurstPeerError, BurstTimeoutError
 from .handle import BurstHandle
 
-__all__ = ["BurstError", "BurstHandle", "BurstTimeoutError", "ReduceOp"]
+__all__ = ["BurstError", "BurstHandle", "BurstPeerError", "BurstTimeoutError", "ReduceOp"]

@@ -11,6 +11,14 @@ class BurstTimeoutError(BurstError, TimeoutError):
     """A blocking operation ran out of time; the message names the peer being waited for."""
 
 
+class BurstPeerError(BurstError):
+    """The peer an operation needed failed or died; the message names it and says how.
+
+    Raised long before the deadline, so a burst with one broken worker ends
+    promptly and each envelope tells who failed and who was waiting on whom.
+    """
+
+
 class DeadlineExpired(Exception):
     """Internal signal from a backend that its wait hit the deadline.
 
@@ -20,7 +28,11 @@ class DeadlineExpired(Exception):
 
 
 class PeerGone(Exception):
-    """Internal signal from a backend that the peer closed its end of the link (died or left)."""
+    """Internal signal from a backend that the peer will never answer.
+
+    The message says how, from the peer's point of view ("failed: ValueError:
+    boom", "died (signal 9, SIGKILL)"); the transport prefixes who.
+    """
 
 
 def describe(exc: BaseException) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 
 from .deadline import Deadline
@@ -12,7 +13,7 @@ Key = tuple[int, int]
 
 
 class Mailbox:
-    """FIFO queues keyed by (source worker, channel), with deadline-bounded waits.
+    """FIFO queues keyed by (source worker, channel), with bounded waits.
 
     One condition variable serves all queues: waits are rare to contend (one
     worker thread usually consumes), and it keeps wake-ups simple.
@@ -34,8 +35,13 @@ class Mailbox:
             self._failure = exc
             self._cond.notify_all()
 
-    def get(self, key: Key, deadline: Deadline) -> bytes | bytearray:
-        """Pop the oldest message for ``key``; raise ``DeadlineExpired`` if none arrives in time."""
+    def get(self, key: Key, deadline: Deadline, within: float) -> bytes | bytearray | None:
+        """Pop the oldest message for ``key``, waiting at most ``within`` seconds for one.
+
+        Returns None when none came in that time, so the caller can check on the
+        peer between waits; raises ``DeadlineExpired`` once the deadline passes.
+        """
+        until = time.monotonic() + within
         with self._cond:
             while True:
                 queue = self._queues.get(key)
@@ -46,4 +52,7 @@ class Mailbox:
                     return payload
                 if self._failure is not None:
                     raise BurstError(f"receiver stopped: {self._failure}") from self._failure
-                self._cond.wait(deadline.check())
+                left = min(deadline.check(), until - time.monotonic())
+                if left <= 0:
+                    return None
+                self._cond.wait(left)

@@ -3,7 +3,9 @@
 Processes, not threads: Python workers are usually CPU-bound and the GIL
 would serialise them (see the fork-vs-threads numbers in the report). Each
 child writes JSON lines on its own pipe; the parent multiplexes the pipes, so a
-worker that dies or hangs costs only its own envelope.
+worker that dies or hangs costs only its own envelope. The parent sees each
+child end the moment its pipe closes and posts any failure (``PackNotices``),
+so peers waiting on that worker stop at once instead of at the deadline.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from .backends import preload
 from .deadline import Deadline
+from .notices import PackNotices
 from .spec import PackSpec
 from .worker import BurstMain, flush_stdio, now_ms, pipe_reporter, run_worker
 
@@ -39,6 +42,7 @@ class _Child:
     fd: int
     data: bytearray = field(default_factory=bytearray)
     status: int | None = None
+    envelope: dict[str, Any] | None = None
 
 
 def comm_deadline(deadline_ms: float) -> Deadline:
@@ -61,20 +65,24 @@ def run_pack(
     if len(spec.topology.groups) > 1:
         preload(spec.middleware)
     pack_dir = tempfile.mkdtemp(prefix="burst-")
+    notices = PackNotices(spec, pack_dir)
     children: list[_Child] = []
     try:
+        notices.started()
         for worker, params in zip(spec.worker_ids, spec.params, strict=True):
             children.append(
                 _spawn(spec, worker, params, main, pack_dir, deadline, tuple(child_close_fds))
             )
-        _collect(children, kill_at=spec.middleware.deadline_ms / 1000)
-        return [_envelope(child) for child in children]
+            notices.tick()  # forking a big pack can outlast a heartbeat's lifetime
+        _collect(children, spec.middleware.deadline_ms / 1000, notices)
+        return [child.envelope or _ended(child)[0] for child in children]
     finally:
         for child in children:
             if child.status is None:
                 _kill(child)
             if child.fd >= 0:
                 os.close(child.fd)
+        notices.finished()
         shutil.rmtree(pack_dir, ignore_errors=True)
 
 
@@ -137,8 +145,11 @@ def _enter_child(parent: int, close_fds: tuple[int, ...]) -> None:
             pass
 
 
-def _collect(children: list[_Child], kill_at: float) -> None:
-    """Read each child's pipe to EOF, then reap it; stop waiting for anyone at ``kill_at``."""
+def _collect(children: list[_Child], kill_at: float, notices: PackNotices) -> None:
+    """Read each child's pipe to EOF, reap it and post its failure; stop at ``kill_at``.
+
+    Heartbeats go out between reads, so other packs can tell this pack lives.
+    """
     selector = selectors.DefaultSelector()
     for child in children:
         selector.register(child.fd, selectors.EVENT_READ, child)
@@ -147,7 +158,7 @@ def _collect(children: list[_Child], kill_at: float) -> None:
             left = kill_at - time.time()
             if left <= 0:
                 break
-            for key, _ in selector.select(left):
+            for key, _ in selector.select(min(left, notices.tick())):
                 child = key.data
                 chunk = os.read(child.fd, 1 << 16)
                 if chunk:
@@ -155,6 +166,9 @@ def _collect(children: list[_Child], kill_at: float) -> None:
                     continue
                 selector.unregister(child.fd)
                 _, child.status = os.waitpid(child.pid, 0)
+                child.envelope, failure = _ended(child)
+                if failure is not None:
+                    notices.failed(child.worker, failure)
     finally:
         selector.close()
         for child in children:
@@ -170,7 +184,11 @@ def _kill(child: _Child) -> None:
     _, child.status = os.waitpid(child.pid, 0)
 
 
-def _envelope(child: _Child) -> dict[str, Any]:
+def _ended(child: _Child) -> tuple[dict[str, Any], str | None]:
+    """The child's envelope, and how it failed as its peers should hear it (None if it did not).
+
+    A child that died or hung gets an envelope written for it, saying so.
+    """
     records = []
     for line in child.data.decode(errors="replace").splitlines():
         try:
@@ -178,20 +196,22 @@ def _envelope(child: _Child) -> dict[str, Any]:
         except ValueError:
             continue
     if records and "worker_id" in records[-1]:
-        return records[-1]
+        error = records[-1].get("error")
+        return records[-1], (f"failed: {error}" if error else None)
     start = records[0]["start_ms"] if records else now_ms()
     if child.status is None:
         _kill(child)
-        reason = "killed: still running at the deadline"
+        how = "killed: still running at the deadline"
     else:
-        reason = f"died ({_exit_reason(child.status)})"
-    return {
+        how = f"died ({_exit_reason(child.status)})"
+    envelope = {
         "worker_id": child.worker,
         "start_ms": start,
         "end_ms": now_ms(),
         "result": None,
-        "error": f"worker {child.worker} {reason}",
+        "error": f"worker {child.worker} {how}",
     }
+    return envelope, how
 
 
 def _exit_reason(status: int) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from .backends.base import Backend
 from .buffers import byte_view
 from .deadline import Deadline
-from .errors import BurstError, BurstTimeoutError, DeadlineExpired, PeerGone
+from .errors import BurstPeerError, BurstTimeoutError, DeadlineExpired, PeerGone
 from .topology import Topology
 
 # Point-to-point and collective traffic never share a queue, so a user's
@@ -19,8 +19,10 @@ COLLECTIVE_CHANNEL = 1
 class Transport:
     """Send/receive for worker ``me``; pack-mates go through ``local``, others through ``remote``.
 
-    Backend deadlines surface here as ``BurstTimeoutError`` naming the peer and
-    its group, which is what a user needs to find the worker that failed.
+    Backend signals surface here naming the peer and its group, which is what a
+    user needs to find the worker that failed: ``BurstPeerError`` ("worker 3
+    (group 1) failed: ValueError: boom") when the peer is known to be gone,
+    ``BurstTimeoutError`` when it simply never answered before the deadline.
     """
 
     def __init__(
@@ -45,7 +47,7 @@ class Transport:
         except DeadlineExpired:
             raise BurstTimeoutError(f"timed out sending to {self._name(dest)}") from None
         except PeerGone as exc:
-            raise BurstError(f"lost the connection to {self._name(dest)}: {exc}") from None
+            raise BurstPeerError(f"{self._name(dest)} {exc}") from None
 
     def recv(self, source: int, channel: int) -> bytes | bytearray:
         backend = self._backend(source)
@@ -53,6 +55,8 @@ class Transport:
             return backend.recv(source, channel, self.deadline)
         except DeadlineExpired:
             raise BurstTimeoutError(f"timed out waiting for {self._name(source)}") from None
+        except PeerGone as exc:
+            raise BurstPeerError(f"{self._name(source)} {exc}") from None
 
     def close(self) -> None:
         self._local.close()

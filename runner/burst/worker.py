@@ -31,7 +31,7 @@ def open_transport(spec: PackSpec, worker: int, pack_dir: str, deadline: Deadlin
     remote = None
     if len(topology.groups) > 1:
         try:
-            remote = open_remote(spec.middleware, worker, topology.size)
+            remote = open_remote(spec.middleware, worker, topology)
         except BaseException:
             local.close()
             raise

@@ -1,9 +1,10 @@
 """Backends that carry messages between packs, chosen by the pack line's ``backend_type``.
 
-Adding a backend (RabbitMQ, S3, ...) means one module with a ``Backend``
-subclass and an ``open_backend(spec, worker_id, burst_size)`` function, plus
-one entry in ``MODULES``; collectives never change. Modules are imported only
-when their backend is used, so client libraries (redis-py, ...) stay optional.
+Adding a backend (RabbitMQ, S3, ...) means one module with a ``Backend`` and a
+``StatusBoard`` subclass, ``open_backend(spec, worker_id, topology)`` and
+``open_board(spec, group)`` functions, plus one entry in ``MODULES``;
+collectives never change. Modules are imported only when their backend is
+used, so client libraries (redis-py, ...) stay optional.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from types import ModuleType
 
 from ..errors import BurstError
 from ..spec import MiddlewareSpec
-from .base import Backend
-from .local import LocalBackend
+from ..topology import Topology
+from .base import HEARTBEAT_EVERY_S, Backend, StatusBoard
+from .local import LocalBackend, LocalBoard
 
 MODULES = {
     "Local": ".local",
@@ -42,9 +44,23 @@ def preload(spec: MiddlewareSpec) -> None:
         pass
 
 
-def open_remote(spec: MiddlewareSpec, worker_id: int, burst_size: int) -> Backend:
+def open_remote(spec: MiddlewareSpec, worker_id: int, topology: Topology) -> Backend:
     """Open the backend this worker uses to reach workers of other packs."""
-    return _module(spec.backend_type).open_backend(spec, worker_id, burst_size)
+    return _module(spec.backend_type).open_backend(spec, worker_id, topology)
 
 
-__all__ = ["Backend", "LocalBackend", "open_remote", "preload"]
+def open_remote_board(spec: MiddlewareSpec, group: str) -> StatusBoard:
+    """Open the board where pack ``group`` tells workers of other packs about its own."""
+    return _module(spec.backend_type).open_board(spec, group)
+
+
+__all__ = [
+    "HEARTBEAT_EVERY_S",
+    "Backend",
+    "LocalBackend",
+    "LocalBoard",
+    "StatusBoard",
+    "open_remote",
+    "open_remote_board",
+    "preload",
+]

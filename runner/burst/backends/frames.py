@@ -35,9 +35,15 @@ class FrameReader:
         self._body_got = 0
         self._body_key = (0, 0)
 
-    def pump(self) -> bool:
-        """Consume what the socket has ready; return False once the peer closed the stream."""
-        for _ in range(MAX_READS_PER_PUMP):
+    def pump(self, max_reads: int | None = MAX_READS_PER_PUMP) -> bool:
+        """Consume what the socket has ready; return False once the peer closed the stream.
+
+        ``max_reads=None`` reads until the socket has nothing more (or ends), so
+        every byte the peer wrote so far has become a frame.
+        """
+        reads = 0
+        while max_reads is None or reads < max_reads:
+            reads += 1
             try:
                 if self._body is not None:
                     count = self._sock.recv_into(self._body_view[self._body_got :])
