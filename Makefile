@@ -12,10 +12,20 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Debian packages the tests need (a real redis-server); installed once, as root.
+# Rust actions (app.build=cargo) compile offline against Debian's packaged crates, found in
+# /usr/share/cargo/registry; Debian's own cargo comes along only where no toolchain is installed.
+RUST_CRATES := librust-serde-json-dev librust-serde-derive-dev
+
 services:
 	@command -v redis-server >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q redis-server; \
 	  else echo "redis-server missing: run 'sudo apt-get install redis-server'"; exit 1; fi; }
+	@packages="$$(command -v cargo >/dev/null || echo cargo)"; \
+	ls -d /usr/share/cargo/registry/serde_json-* /usr/share/cargo/registry/serde_derive-* \
+	  >/dev/null 2>&1 || packages="$$packages $(RUST_CRATES)"; \
+	[ -z "$$packages" ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $$packages; \
+	  else echo "Rust toolchain or crates missing: run 'sudo apt-get install $$packages'"; exit 1; fi; }
 
 # The main job: burst k-means with 32 workers on the embedded platform.
 ARGS ?= mode=burst workers=32 app=kmeans
@@ -26,6 +36,18 @@ run: $(STAMP)
 test: $(STAMP) services
 	$(PY) -m ruff check runner ow_apps tests
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (short default, under 10 minutes): `make bench BENCH_ARGS="--full"` for the long
+# version, BENCH_ARGS="--only detection,startup" for some. Results go to outputs/bench/<time>/.
+BENCH_STAMP := $(VENV)/.installed-bench
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) services
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check runner ow_apps tests bench

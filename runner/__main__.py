@@ -25,15 +25,21 @@ os.environ["HYDRA_FULL_ERROR"] = "1"
 config.register()
 
 failed_jobs: list[Path] = []
+# what a secret given on the command line becomes in the saved .hydra files (valid YAML)
+REDACTED = "REDACTED"
 
 
-def _redact(paths: list[Path], secret: str | None) -> None:
+def _redact(paths: list[Path], secrets: list[str | None]) -> None:
     """Hydra saves overrides verbatim; a key given on the command line must not stay on disk."""
-    if not secret:
-        return
     for path in paths:
-        if path.is_file() and secret in (text := path.read_text()):
-            path.write_text(text.replace(secret, "***"))
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        redacted = text
+        for secret in filter(None, secrets):
+            redacted = redacted.replace(secret, REDACTED)
+        if redacted != text:
+            path.write_text(redacted)
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -49,7 +55,7 @@ def _task(cfg: DictConfig) -> float | None:
     saved = [*run_dir.glob(".hydra/*.yaml")]
     if multirun:
         saved.append(Path(hydra_cfg.sweep.dir) / "multirun.yaml")
-    _redact(saved, cfg.platform.auth)
+    _redact(saved, [cfg.platform.auth, cfg.storage.access_key, cfg.storage.secret_key])
     try:
         outcome = experiment.run(cfg, run_dir)
     except config.ConfigError as error:

@@ -10,9 +10,11 @@ stage (or a driver) provides `run(params, ctx, executor) -> answer` instead.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import ow_apps
 
@@ -28,6 +30,8 @@ class RunContext:
     workers: int
     mode: str  # map | burst
     data_dir: Path
+    # The `storage` settings, read by ow_apps.storage.root; None: files under data_dir.
+    storage: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from . import plots, sweep
 IDENTITY = ["app", "mode", "platform", "workers", "granularity", "backend"]
 DEFAULT_METRICS = ["makespan_ms", "startup_spread_ms", "total_ms", "failed", "valid"]
 # Overrides that move files around without changing what is measured.
-NOT_COMPARED = {"build.cache_dir", "data_dir", "debug"}
+NOT_COMPARED = {"build.cache_dir", "data_dir", "debug", "storage.path"}
 STATS = ["median", "min", "max"]
 
 

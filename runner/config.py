@@ -44,6 +44,7 @@ class PlatformName(str, Enum):
 class PlatformConfig:
     name: PlatformName = PlatformName.local
     # embedded platform
+    invokers: int = 1
     slots: int = 256
     max_starting: int | None = None
     startup_timeout_s: float = 30.0
@@ -68,6 +69,7 @@ class BurstConfig:
 @dataclass
 class InvokeConfig:
     concurrency: int = 64
+    blocking: bool = False
 
 
 @dataclass
@@ -78,6 +80,29 @@ class WaitConfig:
 @dataclass
 class BuildConfig:
     cache_dir: str = MISSING
+
+
+class StorageKind(str, Enum):
+    local = "local"
+    s3 = "s3"
+
+
+@dataclass
+class StorageConfig:
+    """Where the apps' input and output data live (see ow_apps/storage.py).
+
+    S3 settings left null come from the standard AWS environment variables and
+    files, in the runner and in the actions alike.
+    """
+
+    kind: StorageKind = StorageKind.local
+    path: str | None = None  # local: the data directory
+    endpoint_url: str | None = None  # s3: null = AWS itself
+    bucket: str | None = None
+    prefix: str = ""  # s3: keys start with it
+    region: str | None = None
+    access_key: str | None = None  # set only to pass keys to actions in their payloads
+    secret_key: str | None = None
 
 
 @dataclass
@@ -91,17 +116,41 @@ class ExperimentConfig:
     wait: WaitConfig = field(default_factory=WaitConfig)
     build: BuildConfig = field(default_factory=BuildConfig)
     data_dir: str = MISSING
+    storage: StorageConfig = field(default_factory=StorageConfig)
     repeat_index: int = 0
     debug: bool = False
 
 
+class Lang(str, Enum):
+    python = "python"
+    rust = "rust"
+
+
+class BuildMethod(str, Enum):
+    python = "python"      # zip of the module, the burst package and vendored requirements
+    cargo = "cargo"        # the local Rust toolchain, offline, inside a generated action loop
+    docker = "docker"      # an OpenWhisk Rust runtime image's own `-compile`
+    prebuilt = "prebuilt"  # a zip built elsewhere, uploaded as it is
+    remote = "remote"      # Rust source compiled by the cluster's runtime at init
+
+
 @dataclass
 class AppConfig:
-    """Keys every app has; an app extends it with its own parameters."""
+    """Keys every app has; an app extends it with its own parameters.
+
+    `None` means "the default for this language and build method" (see
+    `runner.build_spec`), so `app.lang=rust` alone switches an app to its crate.
+    """
 
     name: str = MISSING
-    action: str = "action.py"
+    lang: Lang = Lang.python
+    action: str | None = None  # .py file or package dir | crate dir | .zip (prebuilt)
     include: list[str] = field(default_factory=list)  # extra modules the action imports
+    requirements: list[str] = field(default_factory=list)  # pip requirements to vendor
+    build: BuildMethod | None = None  # None: python for Python, cargo for Rust
+    kind: str | None = None  # runtime kind to deploy; None: from lang, method and image
+    main: str = "main"  # the action's entry function
+    image: str | None = None  # custom runtime image (deployed as kind blackbox)
     memory: int = 256
     timeout_ms: int = 60000
 
@@ -121,6 +170,8 @@ def validate(cfg: DictConfig) -> None:
     _positive("burst.granularity", cfg.burst.granularity)
     _positive("burst.chunk_size", cfg.burst.chunk_size)
     _positive("invoke.concurrency", cfg.invoke.concurrency)
+    _positive("platform.invokers", cfg.platform.invokers)
+    _positive("platform.slots", cfg.platform.slots)
     _positive("app.memory", cfg.app.memory, 128)
     _positive("app.timeout_ms", cfg.app.timeout_ms, 100)
     granularity = cfg.burst.granularity

@@ -65,10 +65,11 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def embedded(run_dir: Path, slots: int, max_starting: int | None, startup_timeout_s: float,
-             backend: str, backend_uri: str | None, pool_size: int) -> Iterator[Connection]:
+def embedded(run_dir: Path, invokers: int, slots: int, max_starting: int | None,
+             startup_timeout_s: float, backend: str, backend_uri: str | None,
+             pool_size: int) -> Iterator[Connection]:
     command = [sys.executable, "-m", "runner.platform", "--port", "0", "--exit-with-stdin",
-               "--slots", str(slots), "--burst-backend", backend]
+               "--invokers", str(invokers), "--slots", str(slots), "--burst-backend", backend]
     if max_starting:
         command += ["--max-starting", str(max_starting)]
     if backend_uri:
@@ -142,7 +143,8 @@ def from_config(cfg: DictConfig, run_dir: Path) -> AbstractContextManager[Connec
     pool = cfg.invoke.concurrency
     if platform.name == PlatformName.local:
         return embedded(
-            run_dir, platform.slots, platform.max_starting, platform.startup_timeout_s,
+            run_dir, platform.invokers, platform.slots, platform.max_starting,
+            platform.startup_timeout_s,
             cfg.burst.backend.value, cfg.burst.backend_uri, pool,
         )
     return cluster(platform.api_host, platform.auth, platform.namespace, platform.insecure,

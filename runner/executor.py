@@ -39,7 +39,8 @@ class Executor:
     """Shared by every stage of a run; apps with several stages call it more than once."""
 
     def __init__(self, client: OpenWhiskClient, action: str, recorder: Recorder,
-                 concurrency: int, timeout_s: float, mode: str, burst_options: BurstOptions):
+                 concurrency: int, timeout_s: float, mode: str, burst_options: BurstOptions,
+                 blocking: bool = False):
         self.client = client
         self.action = action
         self.recorder = recorder
@@ -47,6 +48,7 @@ class Executor:
         self.timeout_s = timeout_s
         self.mode = mode
         self.burst_options = burst_options
+        self.blocking = blocking
         self.outcomes: list[WorkerOutcome] = []  # every worker of every stage, for the summary
 
     def run(self, payloads: list[dict[str, Any]], stage: str | None = None) -> list[WorkerOutcome]:
@@ -72,8 +74,12 @@ class Executor:
 
     def _invoke_one(self, stage: str, worker_id: int, payload: dict[str, Any]) -> Submission:
         sub = Submission(stage, "map", [worker_id], None, now_ms())
+        params = {**payload, "worker_id": worker_id}
         try:
-            sub.activation_id = self.client.invoke(self.action, {**payload, "worker_id": worker_id})
+            if self.blocking:
+                sub.activation_id, sub.record = self.client.invoke_blocking(self.action, params)
+            else:
+                sub.activation_id = self.client.invoke(self.action, params)
         except OpenWhiskError as error:
             sub.error = str(error)
         sub.accepted_ms = now_ms()
@@ -123,6 +129,8 @@ class Executor:
                     for sub in result if isinstance(result, list) else [result]:
                         if sub.activation_id is None:
                             outcomes += self.recorder.failed(sub, "not invoked", sub.error or "")
+                        elif sub.record is not None:  # a blocking invocation brought it
+                            outcomes += self._finished(sub, sub.record, sub.accepted_ms or now_ms())
                         else:
                             pending[sub.activation_id] = sub
                 unsubmitted = still

@@ -6,7 +6,6 @@ composed config and a run directory and never touches Hydra itself.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from . import apps, build, connect, provenance, results
-from .config import Mode, app_params, validate
+from .config import ConfigError, Mode, app_params, validate
 from .executor import Executor
 from .openwhisk import BurstOptions, OpenWhiskClient
 from .plots import write_timeline
@@ -71,9 +70,8 @@ def _deploy(client: OpenWhiskClient, name: str, artifact: build.Artifact,
             **current.get("limits", {}), **limits
         }:
             return False
-    code = base64.b64encode(artifact.path.read_bytes()).decode()
     client.put_action(name, {
-        "exec": {"kind": "python:3", "code": code, "binary": True, "main": "main"},
+        "exec": artifact.exec_body(),
         "limits": limits,
         "annotations": [
             {"key": DIGEST_ANNOTATION, "value": artifact.digest},
@@ -103,7 +101,9 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
     validate(cfg)
     app = apps.load(cfg.app.name)
     params = app_params(cfg, app.Params)
-    ctx = apps.RunContext(cfg.workers, cfg.mode.value, Path(cfg.data_dir))
+    action = build.resolve(params, apps.APPS_DIR / cfg.app.name, cfg.mode.value,
+                           cfg.platform.name.value)
+    ctx = apps.RunContext(cfg.workers, cfg.mode.value, Path(cfg.data_dir), cfg.storage)
     steps = Steps()
     identity = {
         "app": cfg.app.name, "mode": cfg.mode.value, "platform": cfg.platform.name.value,
@@ -118,10 +118,7 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
     started = time.perf_counter()
     try:
         with steps.step("build"):
-            artifact = build.build_python_action(
-                apps.app_file(cfg.app.name, params.action), "main", Path(cfg.build.cache_dir),
-                [apps.app_file(cfg.app.name, name) for name in params.include],
-            )
+            artifact = build.build(action, Path(cfg.build.cache_dir), run_dir / "build.log")
         extra["build_cache"] = "hit" if artifact.cache_hit else "miss"
         with connect.from_config(cfg, run_dir) as connection:
             extra["platform_address"] = connection.description
@@ -134,7 +131,7 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
             extra["deployed"] = "uploaded" if uploaded else "unchanged"
             executor = Executor(connection.client, cfg.app.name, recorder,
                                 cfg.invoke.concurrency, cfg.wait.timeout_s, cfg.mode.value,
-                                _burst_options(cfg))
+                                _burst_options(cfg), cfg.invoke.blocking)
             with steps.step("run"):
                 answer = _run_app(app, params, ctx, executor)
             extra["requests"] = connection.client.requests_sent
@@ -155,6 +152,9 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
     except KeyboardInterrupt as interrupt:
         outcome = RunOutcome(run_dir, "interrupted", "interrupted; rows measured so far are kept",
                              error=interrupt)
+    except ConfigError as error:  # found by the app once it saw its inputs: still a config error
+        outcome = RunOutcome(run_dir, "error", f"config error: {error}", error=error)
+        raise
     except Exception as error:  # recorded here, reported by the caller in one line
         first_line = (str(error).splitlines() or [type(error).__name__])[0]
         outcome = RunOutcome(run_dir, "error", first_line, error=error)

@@ -160,6 +160,17 @@ class OpenWhiskClient:
             raise self._error(response)
         return response.json()["activationId"]
 
+    def invoke_blocking(self, name: str, params: dict[str, Any]) -> tuple[str, dict | None]:
+        """Blocking invocation: the record when it ends within the controller's wait, else None."""
+        response = self._request("POST", f"/actions/{name}", params={"blocking": "true"},
+                                 json=params)
+        if response.status_code == 202:
+            return response.json()["activationId"], None
+        body = response.json() if response.status_code in (200, 502) else None
+        if not isinstance(body, dict) or "activationId" not in body:
+            raise self._error(response)
+        return body["activationId"], body
+
     def invoke_burst(
         self, name: str, params: list[dict[str, Any]], options: BurstOptions
     ) -> list[str]:

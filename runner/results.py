@@ -38,6 +38,7 @@ class Submission:
     accepted_ms: int | None = None
     activation_id: str | None = None
     error: str | None = None
+    record: dict | None = None  # filled at once by a blocking invocation
 
 
 @dataclass
@@ -137,6 +138,11 @@ class Recorder:
 
     def finished(self, sub: Submission, record: dict, detected_ms: int) -> list[WorkerOutcome]:
         """Writes the activation row and its worker rows; returns the workers' outcomes."""
+        members = _annotation(record, "burst")
+        held = members.get("workers") if isinstance(members, dict) else None
+        if sub.kind == "pack" and isinstance(held, list) and len(held) == 2:
+            # the platform says which workers the pack held (heterogeneous packing, join)
+            sub.worker_ids = list(range(held[0], held[1] + 1))
         response = record.get("response") or {}
         status = response.get("status", "unknown")
         result = response.get("result")

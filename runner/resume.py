@@ -32,7 +32,7 @@ def load_config(run_dir: Path, overrides: list[str]) -> DictConfig:
         raise ConfigError(f"{run_dir} is not a run directory (no .hydra/config.yaml)")
     cfg = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.load(saved),
                           OmegaConf.from_dotlist(overrides))
-    if cfg.platform.auth == "***":  # redacted when the run was saved
+    if cfg.platform.auth == "REDACTED":  # removed when the run was saved
         cfg.platform.auth = None
     return cfg
 

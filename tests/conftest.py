@@ -1,9 +1,13 @@
-"""Helpers shared by the end-to-end tests: run the real CLI as a subprocess."""
+"""Shared fixtures: the real CLI as a subprocess, and a real Redis server."""
 
 from __future__ import annotations
 
+import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,3 +57,32 @@ def run_cli(tmp_path: Path, cache_dir: Path, data_dir: Path):
         return CliRun(completed.returncode, completed.stdout, completed.stderr, run_dir)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def redis_uri() -> Iterator[str]:
+    """A real redis-server on a free loopback port, without persistence."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: `make test` installs it "
+                    "(or apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(10)

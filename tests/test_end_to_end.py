@@ -117,3 +117,33 @@ def test_failing_action_gives_failed_rows_and_one_line(run_cli, tmp_path, mode):
     assert summary["status"] == "failed" and summary["failed"] == 2
     saved_logs = "".join(p.read_text() for p in (run.run_dir / "logs").glob("*.log"))
     assert "ValueError: worker one refuses" in saved_logs  # the traceback, for the post-mortem
+
+
+def test_blocking_map_invocations_bring_their_results(run_cli):
+    run = run_cli("mode=map", "workers=6", "app=hello", "invoke.blocking=true")
+    assert run.returncode == 0, run.stderr
+    activations = run.csv("activations.csv")
+    assert len(activations) == 6 and (activations["status"] == "success").all()
+    # the record came with the answer: seen no later than the invocation returned
+    assert (activations["detected_ms"] == activations["accepted_ms"]).all()
+    assert run.summary["valid"] == True  # noqa: E712
+
+
+def test_joined_packs_on_two_invokers_report_their_real_workers(run_cli):
+    run = run_cli("mode=burst", "workers=8", "burst.granularity=2", "burst.join=true",
+                  "platform.invokers=2", "platform.slots=4", "app=hello")
+    assert run.returncode == 0, run.stderr
+    activations = run.csv("activations.csv")
+    assert sorted(activations["workers"]) == [4, 4]  # two packs of 2 merged on each invoker
+    workers = run.csv("workers.csv")
+    assert workers.groupby("activation_id")["worker_id"].apply(sorted).tolist() in (
+        [[0, 1, 2, 3], [4, 5, 6, 7]], [[4, 5, 6, 7], [0, 1, 2, 3]])
+
+
+def test_heterogeneous_packing_without_granularity(run_cli):
+    run = run_cli("mode=burst", "workers=10", "platform.invokers=3", "platform.slots=4",
+                  "app=hello")
+    assert run.returncode == 0, run.stderr
+    activations = run.csv("activations.csv")
+    assert sorted(activations["workers"]) == [2, 4, 4]
+    assert sorted(run.csv("workers.csv")["worker_id"]) == list(range(10))

@@ -16,7 +16,7 @@ def test_sweep_makes_one_directory_per_combination(tmp_path, cache_dir):
     completed = subprocess.run(
         [sys.executable, "-m", "runner", "-m", "mode=map,burst", "workers=2,3", "app=sleep",
          "app.sleep_ms=50", f"hydra.sweep.dir={sweep_dir}", f"build.cache_dir={cache_dir}",
-         "platform.auth=sweep-secret"],
+         "platform.auth=sweep-secret", "storage.secret_key=storage-secret"],
         cwd=PROJECT, capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
@@ -26,9 +26,10 @@ def test_sweep_makes_one_directory_per_combination(tmp_path, cache_dir):
     assert sorted(zip(rows["mode"], rows["workers"], strict=True)) == [
         ("burst", 2), ("burst", 3), ("map", 2), ("map", 3)]
     assert rows["valid"].all()
-    assert not [p for p in sweep_dir.rglob("*") if "sweep-secret" in p.name]
-    for saved in sweep_dir.rglob("*.yaml"):
-        assert "sweep-secret" not in saved.read_text(), saved
+    for secret in ("sweep-secret", "storage-secret"):
+        assert not [p for p in sweep_dir.rglob("*") if secret in p.name]
+        for saved in sweep_dir.rglob("*.yaml"):
+            assert secret not in saved.read_text(), saved
 
 
 def _sweep(tmp_path, cache_dir, *overrides):

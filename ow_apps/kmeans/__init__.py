@@ -1,15 +1,15 @@
 """kmeans: Lloyd's algorithm with partitioned data, checked against NumPy on the whole data.
 
-Points live in one float64 file in the data directory; every worker reads only
-its own row range. Burst workers keep their partition in memory across
-iterations and allreduce partial sums; map workers are stateless, so each
-iteration is a map stage that re-reads the partition and the driver reduces.
+Points live in one float64 object in the run's storage (ow_apps/storage.py);
+every worker reads only its own row range. Burst workers keep their partition
+in memory across iterations and allreduce partial sums; map workers are
+stateless, so each iteration is a map stage that re-reads the partition and the
+driver reduces.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from runner.apps import RunContext, Validation
 from runner.config import AppConfig
 
+from .. import storage
 from .lloyd import centroid_shift, partial_sums, update_centroids
 
 
@@ -30,29 +31,31 @@ class Params(AppConfig):
     seed: int = 42
 
 
-def dataset(params: Params, data_dir: Path) -> Path:
-    """Generates the points once per (points, dims, k, seed); later runs reuse the file."""
-    name = f"points-{params.points}x{params.dims}-k{params.k}-s{params.seed}.f64"
-    path = data_dir / "kmeans" / name
-    if path.is_file() and path.stat().st_size == params.points * params.dims * 8:
-        return path
+def points_name(params: Params) -> str:
+    """Where the points are under the storage root: one object per (points, dims, k, seed)."""
+    return f"kmeans/points-{params.points}x{params.dims}-k{params.k}-s{params.seed}.f64"
+
+
+def dataset(params: Params, root: storage.Location) -> storage.Location:
+    """Generates the points unless the storage already holds them; later runs reuse them."""
+    location = storage.join(root, points_name(params))
+    if storage.size(location) == params.points * params.dims * 8:
+        return location
     rng = np.random.default_rng(params.seed)
     centers = rng.uniform(-10, 10, size=(params.k, params.dims))
     labels = rng.integers(0, params.k, size=params.points)
     points = centers[labels] + rng.normal(0, 1.0, size=(params.points, params.dims))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    points.astype(np.float64).tofile(partial)
-    partial.replace(path)
-    return path
+    storage.write(location, points.astype(np.float64).data)
+    return location
 
 
-def initial_centroids(params: Params, path: Path) -> np.ndarray:
+def initial_centroids(params: Params, location: storage.Location) -> np.ndarray:
     """k distinct points chosen by the seed: the same start for every mode and the check."""
     rng = np.random.default_rng(params.seed + 1)
     rows = np.sort(rng.choice(params.points, size=params.k, replace=False))
-    points = np.memmap(path, dtype=np.float64, mode="r", shape=(params.points, params.dims))
-    return np.array(points[rows])
+    row_bytes = params.dims * 8
+    return np.array([np.frombuffer(storage.read_range(location, row * row_bytes, row_bytes))
+                     for row in rows])
 
 
 def _partition(params: Params, workers: int, worker_id: int) -> tuple[int, int]:
@@ -62,9 +65,9 @@ def _partition(params: Params, workers: int, worker_id: int) -> tuple[int, int]:
 
 
 def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
-    path = dataset(params, ctx.data_dir)
-    start = initial_centroids(params, path).tolist()
-    common = {"path": str(path), "dims": params.dims, "k": params.k,
+    root = storage.root(ctx.storage, ctx.data_dir)
+    start = initial_centroids(params, dataset(params, root)).tolist()
+    common = {"storage": root, "points": points_name(params), "dims": params.dims, "k": params.k,
               "iterations": params.iterations, "threshold": params.threshold,
               "centroids": start}
     return [
@@ -104,9 +107,9 @@ def validate(params: Params, ctx: RunContext, answer: dict) -> Validation:
     """Same start, same stopping rule, whole data in one process: centroids must agree."""
     if answer.get("centroids") is None:
         return Validation(False, "no final centroids")
-    path = dataset(params, ctx.data_dir)
-    points = np.fromfile(path, dtype=np.float64).reshape(params.points, params.dims)
-    centroids = initial_centroids(params, path)
+    location = dataset(params, storage.root(ctx.storage, ctx.data_dir))
+    points = np.frombuffer(storage.read(location)).reshape(params.points, params.dims)
+    centroids = initial_centroids(params, location)
     expected_iterations = 0
     while expected_iterations < params.iterations:
         sums, counts = partial_sums(points, centroids)

@@ -4,14 +4,16 @@ Burst: every iteration of Lloyd's on a partition kept in memory, sums allreduced
 import time
 
 import numpy as np
+import storage
 from lloyd import centroid_shift, partial_sums, update_centroids
 
 
 def _read_partition(args):
-    dims = args["dims"]
-    offset = args["first_row"] * dims * 8
-    points = np.fromfile(args["path"], dtype=np.float64, count=args["rows"] * dims, offset=offset)
-    return points.reshape(args["rows"], dims)
+    """Only this worker's rows, from a local file or a ranged GET: the storage decides."""
+    row_bytes = args["dims"] * 8
+    data = storage.read_range(storage.join(args["storage"], args["points"]),
+                              args["first_row"] * row_bytes, args["rows"] * row_bytes)
+    return np.frombuffer(data, dtype=np.float64).reshape(args["rows"], args["dims"])
 
 
 def _add(left, right):

@@ -1,21 +1,21 @@
 """pagerank: power iteration on a seeded power-law graph, checked against NumPy on the whole graph.
 
 Each worker owns a range of source nodes (chosen so edge counts are even) and
-reads only that range's bytes of the CSR files. An iteration sums every
-partition's contribution vector, then applies the damped update. Burst workers
-keep their edges in memory and allreduce the contributions; map workers are
-stateless, so each iteration is a map stage that exchanges ranks and
-contributions through files in the run's scratch directory and the driver
-sums and updates. The final ranks go to `ranks.f64` in that directory, removed
-once validated unless `keep_output` is set.
+reads only that range's bytes of the CSR arrays, which live in the run's
+storage (ow_apps/storage.py). An iteration sums every partition's contribution
+vector, then applies the damped update. Burst workers keep their edges in
+memory and allreduce the contributions; map workers are stateless, so each
+iteration is a map stage that exchanges ranks and contributions through the
+storage under the run's scratch name and the driver sums and updates. The
+final ranks go to `ranks.f64` under that name, removed once validated unless
+`keep_output` is set.
 """
 
 from __future__ import annotations
 
-import shutil
+import posixpath
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ import numpy as np
 from runner.apps import RunContext, Validation
 from runner.config import AppConfig, ConfigError
 
+from .. import storage
 from .graph import GraphFiles, generate
 from .powerstep import contributions, read_partition, step
 
@@ -40,10 +41,15 @@ class Params(AppConfig):
     keep_output: bool = False
 
 
-def dataset(params: Params, data_dir: Path) -> GraphFiles:
-    """The graph's CSR files, generated once per (nodes, edges, seed)."""
-    stem = data_dir.resolve() / "pagerank" / f"graph-n{params.nodes}-e{params.edges}-s{params.seed}"
-    files = GraphFiles(stem.with_suffix(".offsets"), stem.with_suffix(".targets"))
+def graph_names(params: Params) -> tuple[str, str]:
+    """Where the CSR arrays (offsets, targets) are under the storage root."""
+    stem = f"pagerank/graph-n{params.nodes}-e{params.edges}-s{params.seed}"
+    return f"{stem}.offsets", f"{stem}.targets"
+
+
+def dataset(params: Params, root: storage.Location) -> GraphFiles:
+    """The graph's CSR arrays, generated once per (nodes, edges, seed)."""
+    files = GraphFiles(*(storage.join(root, name) for name in graph_names(params)))
     if not files.complete(params.nodes, params.edges):
         generate(files, params.nodes, params.edges, params.seed)
     return files
@@ -65,41 +71,41 @@ def _check(params: Params) -> None:
 
 
 def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
-    """One source range per worker, and a fresh scratch directory for the ranks."""
+    """One source range per worker, and a fresh scratch name for the ranks."""
     _check(params)
-    files = dataset(params, ctx.data_dir)
-    scratch = files.offsets.parent / "runs" / f"{ctx.mode}-w{ctx.workers}-{uuid.uuid4().hex[:12]}"
-    scratch.mkdir(parents=True)
-    common = {"offsets": str(files.offsets), "targets": str(files.targets),
+    root = storage.root(ctx.storage, ctx.data_dir)
+    files = dataset(params, root)
+    offsets_name, targets_name = graph_names(params)
+    scratch = f"pagerank/runs/{ctx.mode}-w{ctx.workers}-{uuid.uuid4().hex[:12]}"
+    common = {"storage": root, "offsets": offsets_name, "targets": targets_name,
               "nodes": params.nodes, "damping": params.damping,
               "tolerance": params.tolerance, "iterations": params.iterations,
-              "ranks_out": str(scratch / "ranks.f64")}
-    offsets = np.fromfile(files.offsets, dtype=np.int64)
+              "ranks_out": f"{scratch}/ranks.f64"}
+    offsets = np.frombuffer(storage.read(files.offsets), dtype=np.int64)
     return [{**common, "first_node": first, "last_node": last}
             for first, last in node_ranges(offsets, ctx.workers)]
 
 
 def _map_iterations(params: Params, work: list[dict[str, Any]], executor: Any) -> int | None:
     """The driver's loop: one map stage per iteration. Returns the iteration count, or None."""
-    scratch = Path(work[0]["ranks_out"]).parent
+    root = work[0]["storage"]
+    scratch = posixpath.dirname(work[0]["ranks_out"])
     ranks = np.full(params.nodes, 1.0 / params.nodes)
     for iteration in range(params.iterations):
-        ranks_in = scratch / f"ranks-{iteration}.f64"
-        ranks.tofile(ranks_in)
-        stage = [{**w, "ranks_in": str(ranks_in),
-                  "contrib_out": str(scratch / f"contrib-{iteration}-{worker}.f64")}
+        exchange = f"{scratch}/iteration-{iteration}"  # this iteration's ranks and contributions
+        storage.write(storage.join(root, exchange, "ranks.f64"), ranks.data)
+        stage = [{**w, "ranks_in": f"{exchange}/ranks.f64",
+                  "contrib_out": f"{exchange}/contrib-{worker}.f64"}
                  for worker, w in enumerate(work)]
         if not all(o.ok for o in executor.map(stage, stage=f"iteration-{iteration}")):
             return None
-        total = np.fromfile(stage[0]["contrib_out"])
-        for w in stage[1:]:
-            total += np.fromfile(w["contrib_out"])
+        total = sum(np.frombuffer(storage.read(storage.join(root, w["contrib_out"])))
+                    for w in stage)
         ranks, error = step(ranks, total, params.damping)
-        for path in [ranks_in, *(Path(w["contrib_out"]) for w in stage)]:
-            path.unlink()
+        storage.remove_tree(storage.join(root, exchange))
         if error < params.tolerance:
             break
-    ranks.tofile(work[0]["ranks_out"])
+    storage.write(storage.join(root, work[0]["ranks_out"]), ranks.data)
     return iteration + 1
 
 
@@ -116,10 +122,11 @@ def run(params: Params, ctx: RunContext, executor: Any) -> dict[str, Any]:
     return answer
 
 
-def reference(params: Params, data_dir: Path) -> tuple[np.ndarray, int]:
+def reference(params: Params, root: storage.Location) -> tuple[np.ndarray, int]:
     """The same power iteration on the whole graph in one process: ranks and iteration count."""
-    files = dataset(params, data_dir)
-    degrees, targets = read_partition(files.offsets, files.targets, 0, params.nodes)
+    files = dataset(params, root)
+    degrees, targets = read_partition(storage.read_range, files.offsets, files.targets, 0,
+                                      params.nodes)
     ranks = np.full(params.nodes, 1.0 / params.nodes)
     iterations = 0
     while iterations < params.iterations:
@@ -130,11 +137,12 @@ def reference(params: Params, data_dir: Path) -> tuple[np.ndarray, int]:
     return ranks, iterations
 
 
-def _compare(params: Params, ctx: RunContext, answer: dict[str, Any]) -> Validation:
-    if answer["iterations"] is None or not Path(answer["ranks"]).is_file():
+def _compare(params: Params, root: storage.Location, answer: dict[str, Any]) -> Validation:
+    ranks = storage.join(root, answer["ranks"])
+    if answer["iterations"] is None or not storage.exists(ranks):
         return Validation(False, "no final ranks: a stage failed")
-    expected, iterations = reference(params, ctx.data_dir)
-    got = np.fromfile(answer["ranks"])
+    expected, iterations = reference(params, root)
+    got = np.frombuffer(storage.read(ranks))
     if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-9, atol=1e-15):
         error = np.abs(got - expected).max() if got.shape == expected.shape else "shape"
         return Validation(False, f"ranks differ from NumPy's power iteration (max error {error})")
@@ -146,7 +154,8 @@ def _compare(params: Params, ctx: RunContext, answer: dict[str, Any]) -> Validat
 
 
 def validate(params: Params, ctx: RunContext, answer: dict[str, Any]) -> Validation:
-    verdict = _compare(params, ctx, answer)
+    root = storage.root(ctx.storage, ctx.data_dir)
+    verdict = _compare(params, root, answer)
     if not params.keep_output:
-        shutil.rmtree(Path(answer["ranks"]).parent, ignore_errors=True)
+        storage.remove_tree(storage.join(root, posixpath.dirname(answer["ranks"])))
     return verdict

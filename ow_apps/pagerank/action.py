@@ -1,15 +1,16 @@
 """pagerank action. Map: one iteration's contributions of a source range, exchanged through
-files (ranks in, contributions out). Burst: every iteration on edges kept in memory, with
-the contributions allreduced; worker 0 writes the final ranks.
+the storage (ranks in, contributions out). Burst: every iteration on edges kept in memory,
+with the contributions allreduced; worker 0 writes the final ranks.
 
 `comm_ms` is the exchange between iterations in both modes: the rank and contribution
-files in map mode, the allreduce in burst mode.
+objects in map mode, the allreduce in burst mode.
 """
 
 import time
 from typing import Any
 
 import numpy as np
+import storage
 from powerstep import contributions, read_partition, step
 
 
@@ -31,11 +32,11 @@ def _add(left: Any, right: Any) -> np.ndarray:
 
 
 def _one_iteration(args: dict, degrees: np.ndarray, targets: np.ndarray, clock: Clock) -> dict:
-    ranks = np.fromfile(args["ranks_in"])
+    ranks = np.frombuffer(storage.read(storage.join(args["storage"], args["ranks_in"])))
     clock.lap("comm_ms")
     partial = contributions(degrees, targets, ranks, args["first_node"])
     clock.lap("compute_ms")
-    partial.tofile(args["contrib_out"])
+    storage.write(storage.join(args["storage"], args["contrib_out"]), partial.data)
     clock.lap("comm_ms")
     return {"worker_id": args["worker_id"], "edges": len(targets), **clock.ms}
 
@@ -56,7 +57,7 @@ def _all_iterations(args: dict, burst: Any, degrees: np.ndarray, targets: np.nda
         if error < args["tolerance"]:
             break
     if burst.worker_id == 0:
-        ranks.tofile(args["ranks_out"])
+        storage.write(storage.join(args["storage"], args["ranks_out"]), ranks.data)
         clock.lap("write_ms")
     return {"worker_id": burst.worker_id, "edges": len(targets), "iterations": iterations,
             "residual": error, **clock.ms}
@@ -64,7 +65,9 @@ def _all_iterations(args: dict, burst: Any, degrees: np.ndarray, targets: np.nda
 
 def main(args: dict, burst: Any = None) -> dict:
     clock = Clock()
-    degrees, targets = read_partition(args["offsets"], args["targets"], args["first_node"],
+    root = args["storage"]
+    degrees, targets = read_partition(storage.read_range, storage.join(root, args["offsets"]),
+                                      storage.join(root, args["targets"]), args["first_node"],
                                       args["last_node"])
     clock.lap("read_ms")
     if burst is None:

@@ -1,4 +1,4 @@
-"""A seeded directed multigraph with power-law in- and out-degrees, stored as CSR files.
+"""A seeded directed multigraph with power-law in- and out-degrees, stored as CSR arrays.
 
 Out-degrees are drawn first, so edges come out already sorted by source and
 never need a global sort; targets are drawn in chunks, so memory stays
@@ -10,11 +10,11 @@ Low-weight nodes often draw no out-edge: the graph has dangling nodes.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+
+from .. import storage
 
 SKEW = 0.9
 CHUNK_EDGES = 4_000_000
@@ -22,12 +22,12 @@ CHUNK_EDGES = 4_000_000
 
 @dataclass(frozen=True)
 class GraphFiles:
-    offsets: Path  # int64, nodes + 1
-    targets: Path  # int32, edges
+    offsets: storage.Location  # int64, nodes + 1
+    targets: storage.Location  # int32, edges
 
     def complete(self, nodes: int, edges: int) -> bool:
-        return (self.offsets.is_file() and self.offsets.stat().st_size == (nodes + 1) * 8
-                and self.targets.is_file() and self.targets.stat().st_size == edges * 4)
+        return (storage.size(self.offsets) == (nodes + 1) * 8
+                and storage.size(self.targets) == edges * 4)
 
 
 def _zipf_weights(rng: np.random.Generator, nodes: int) -> np.ndarray:
@@ -35,24 +35,15 @@ def _zipf_weights(rng: np.random.Generator, nodes: int) -> np.ndarray:
     return weights[rng.permutation(nodes)] / weights.sum()
 
 
-def _partial(path: Path) -> Path:
-    """A name of this process's own, so concurrent runs never write into one file."""
-    return path.with_name(f"{path.name}.{os.getpid()}.partial")
-
-
 def generate(files: GraphFiles, nodes: int, edges: int, seed: int) -> None:
-    """Writes both files under temporary names; the offsets, checked last, appear last."""
+    """Stores both arrays, each published whole, the offsets last: if they are complete,
+    so are the targets."""
     rng = np.random.default_rng(seed)
     degrees = rng.multinomial(edges, _zipf_weights(rng, nodes))
     popularity = np.cumsum(_zipf_weights(rng, nodes))
-    files.offsets.parent.mkdir(parents=True, exist_ok=True)
-    partial = _partial(files.targets)
-    with partial.open("wb") as out:
+    with storage.staged(files.targets) as path, path.open("wb") as out:
         for first in range(0, edges, CHUNK_EDGES):
             draws = rng.random(min(CHUNK_EDGES, edges - first)) * popularity[-1]
             targets = np.searchsorted(popularity, draws, side="right")
             out.write(np.minimum(targets, nodes - 1).astype(np.int32).data)
-    partial.replace(files.targets)
-    partial = _partial(files.offsets)
-    np.concatenate([[0], np.cumsum(degrees)]).astype(np.int64).tofile(partial)
-    partial.replace(files.offsets)
+    storage.write(files.offsets, np.concatenate([[0], np.cumsum(degrees)]).astype(np.int64).data)

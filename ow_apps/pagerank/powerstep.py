@@ -3,24 +3,31 @@
 Shared by the action (inside the zip), the map driver and the validation, so
 all of them apply exactly the same rule. The graph is in CSR form: `offsets`
 (int64, nodes + 1) indexes `targets` (int32, one per edge, sorted by source),
-so a source-node range is one byte range of each file.
+so a source-node range is one byte range of each array.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+# storage.read_range, passed in: this module imports nothing from the project.
+ReadRange = Callable[[Any, int, int], bytes]
 
-def read_partition(offsets_path: str | Path, targets_path: str | Path, first_node: int,
+
+def read_partition(read_range: ReadRange, offsets: Any, targets: Any, first_node: int,
                    last_node: int) -> tuple[np.ndarray, np.ndarray]:
-    """Out-degrees of nodes [first_node, last_node) and the targets of their edges."""
-    offsets = np.fromfile(offsets_path, dtype=np.int64, count=last_node - first_node + 1,
-                          offset=first_node * 8)
-    targets = np.fromfile(targets_path, dtype=np.int32, count=int(offsets[-1] - offsets[0]),
-                          offset=int(offsets[0]) * 4)
-    return np.diff(offsets), targets
+    """Out-degrees of nodes [first_node, last_node) and the targets of their edges.
+
+    Two ranged reads, of the locations `offsets` and `targets`: a worker fetches
+    only its own part of the graph.
+    """
+    bounds = np.frombuffer(read_range(offsets, first_node * 8, (last_node - first_node + 1) * 8),
+                           dtype=np.int64)
+    edges = read_range(targets, int(bounds[0]) * 4, int(bounds[-1] - bounds[0]) * 4)
+    return np.diff(bounds), np.frombuffer(edges, dtype=np.int32)
 
 
 def contributions(degrees: np.ndarray, targets: np.ndarray, ranks: np.ndarray,

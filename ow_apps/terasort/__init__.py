@@ -5,16 +5,15 @@ record to the worker owning its key range (boundaries are quantiles of keys
 sampled by the driver). Map mode is classic Hadoop: a `map` stage writes one
 intermediate file per (mapper, reducer) and a `reduce` stage sorts them, so
 the shuffle goes through storage. Burst mode is one stage whose shuffle is an
-`all_to_all`. Every run works in its own scratch directory under the data
-directory, removed once validated unless `keep_output` is set.
+`all_to_all`. Input and outputs live in the run's storage (ow_apps/storage.py),
+and every run works under its own scratch name there, removed once validated
+unless `keep_output` is set.
 """
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,10 +21,12 @@ import numpy as np
 from runner.apps import RunContext, Validation
 from runner.config import AppConfig, ConfigError
 
-from .teraformat import RECORD, part_path
+from .. import storage
+from .teraformat import RECORD, RECORD_BYTES, part_path, shuffle_dir
 from .teragen import add_checksums, checksum, generate, records_for, summary_of
 
 SAMPLE_KEYS = 100_000  # TeraSort's default sample size
+SAMPLE_SPLITS = 10  # and the number of places in the input it takes the sample from
 
 
 @dataclass
@@ -35,18 +36,34 @@ class Params(AppConfig):
     keep_output: bool = False
 
 
-def dataset(params: Params, data_dir: Path) -> tuple[Path, dict[str, int]]:
-    """The input file and its summary (records, checksum), generated once per size and seed."""
+def input_name(params: Params) -> str:
+    """Where the input is under the storage root; its summary has the suffix .json."""
+    return f"terasort/teragen-{params.size_mb}mb-s{params.seed}.bin"
+
+
+def dataset(params: Params, root: storage.Location) -> tuple[storage.Location, dict[str, int]]:
+    """The input and its summary (records, checksum), generated once per size and seed."""
     records = records_for(params.size_mb)
-    path = data_dir.resolve() / "terasort" / f"teragen-{params.size_mb}mb-s{params.seed}.bin"
-    summary = summary_of(path, records)
-    return path, summary if summary is not None else generate(path, records, params.seed)
+    data = storage.join(root, input_name(params))
+    summary = storage.join(root, input_name(params).removesuffix(".bin") + ".json")
+    known = summary_of(data, summary, records)
+    return data, known if known is not None else generate(data, summary, records, params.seed)
 
 
-def boundaries(path: Path, records: int, workers: int) -> list[str]:
-    """workers - 1 key quantiles of evenly spaced sample rows, hex-encoded for the payloads."""
-    rows = np.linspace(0, records - 1, num=min(records, SAMPLE_KEYS)).astype(np.int64)
-    sample = np.sort(np.memmap(path, dtype=RECORD, mode="r", shape=(records,))["key"][rows])
+def boundaries(data: storage.Location, records: int, workers: int) -> list[str]:
+    """workers - 1 key quantiles of a sample, hex-encoded for the payloads.
+
+    The sample is TeraInputFormat's: runs of consecutive records at SAMPLE_SPLITS
+    places spread over the input, so a few ranged reads fetch it, not one per key.
+    """
+    splits = min(SAMPLE_SPLITS, records)
+    run = max(1, min(records, SAMPLE_KEYS) // splits)
+    starts = np.linspace(0, records - run, num=splits).astype(np.int64)
+    sample = np.sort(np.concatenate([
+        np.frombuffer(storage.read_range(data, start * RECORD_BYTES, run * RECORD_BYTES),
+                      dtype=RECORD)["key"]
+        for start in starts
+    ]))
     return [sample[len(sample) * i // workers].hex() for i in range(1, workers)]
 
 
@@ -56,14 +73,15 @@ def _slice(records: int, workers: int, worker_id: int) -> tuple[int, int]:
 
 
 def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
-    """One input slice per worker, the shared boundaries, and a fresh scratch directory."""
+    """One input slice per worker, the shared boundaries, and a fresh scratch name."""
     if params.size_mb < 1:
         raise ConfigError(f"app.size_mb={params.size_mb}: must be an integer >= 1")
-    path, summary = dataset(params, ctx.data_dir)
+    root = storage.root(ctx.storage, ctx.data_dir)
+    data, summary = dataset(params, root)
     records = summary["records"]
-    scratch = path.parent / "runs" / f"{ctx.mode}-w{ctx.workers}-{uuid.uuid4().hex[:12]}"
-    common = {"input": str(path), "boundaries": boundaries(path, records, ctx.workers),
-              "scratch": str(scratch)}
+    scratch = f"terasort/runs/{ctx.mode}-w{ctx.workers}-{uuid.uuid4().hex[:12]}"
+    common = {"storage": root, "input": input_name(params),
+              "boundaries": boundaries(data, records, ctx.workers), "scratch": scratch}
     return [
         {**common, "first": first, "count": count}
         for first, count in (_slice(records, ctx.workers, w) for w in range(ctx.workers))
@@ -79,20 +97,23 @@ def run(params: Params, ctx: RunContext, executor: Any) -> dict[str, Any]:
         return {**answer, "complete": all(o.ok for o in outcomes)}
     if not all(o.ok for o in executor.map(work, stage="map")):
         return {**answer, "complete": False}
-    reducer = {"role": "reducer", "scratch": answer["scratch"], "mappers": ctx.workers}
+    root = work[0]["storage"]
+    reducer = {"role": "reducer", "storage": root, "scratch": answer["scratch"],
+               "mappers": ctx.workers}
     outcomes = executor.map([reducer] * ctx.workers, stage="reduce")  # worker_id picks the part
-    shutil.rmtree(Path(answer["scratch"]) / "shuffle", ignore_errors=True)
+    storage.remove_tree(storage.join(root, shuffle_dir(answer["scratch"])))
     return {**answer, "complete": all(o.ok for o in outcomes)}
 
 
-def _check_parts(scratch: str, parts: int, expected: dict[str, int]) -> Validation:
+def _check_parts(root: storage.Location, scratch: str, parts: int,
+                 expected: dict[str, int]) -> Validation:
     """TeraValidate: each part sorted, parts in order, same records as the input."""
     records, total, last_key = 0, 0, None
     for reducer in range(parts):
-        path = part_path(scratch, reducer)
-        if not path.is_file():
+        location = storage.join(root, part_path(scratch, reducer))
+        if not storage.exists(location):
             return Validation(False, f"output part {reducer} is missing")
-        part = np.fromfile(path, dtype=RECORD)
+        part = np.frombuffer(storage.read(location), dtype=RECORD)
         if len(part) == 0:
             continue
         keys = part["key"]
@@ -112,11 +133,12 @@ def _check_parts(scratch: str, parts: int, expected: dict[str, int]) -> Validati
 
 
 def validate(params: Params, ctx: RunContext, answer: dict[str, Any]) -> Validation:
+    root = storage.root(ctx.storage, ctx.data_dir)
     if answer["complete"]:
-        _, expected = dataset(params, ctx.data_dir)
-        verdict = _check_parts(answer["scratch"], answer["parts"], expected)
+        _, expected = dataset(params, root)
+        verdict = _check_parts(root, answer["scratch"], answer["parts"], expected)
     else:
         verdict = Validation(False, "a stage failed: the output is incomplete")
     if not params.keep_output:
-        shutil.rmtree(answer["scratch"], ignore_errors=True)
+        storage.remove_tree(storage.join(root, answer["scratch"]))
     return verdict

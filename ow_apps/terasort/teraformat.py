@@ -1,7 +1,8 @@
-"""TeraSort's record format and the file layout that the driver, the action and the check share.
+"""TeraSort's record format and the data layout that the driver, the action and the check share.
 
 Shipped inside the action zip as a top-level module, so it imports nothing
 from the project: both sides must read, bucket and sort records identically.
+Layout paths are names under the storage root (see ow_apps/storage.py).
 """
 
 from __future__ import annotations
@@ -14,11 +15,6 @@ KEY_BYTES = 10
 RECORD_BYTES = 100
 # Keys as fixed-width bytes: NumPy compares and sorts them like memcmp, as TeraSort does.
 RECORD = np.dtype([("key", f"S{KEY_BYTES}"), ("value", f"V{RECORD_BYTES - KEY_BYTES}")])
-
-
-def read_records(path: str | Path, first: int, count: int) -> np.ndarray:
-    """Records [first, first + count) of a record file: a worker reads only its own bytes."""
-    return np.fromfile(path, dtype=RECORD, count=count, offset=first * RECORD_BYTES)
 
 
 def decode_boundaries(hex_keys: list[str]) -> np.ndarray:
@@ -40,9 +36,14 @@ def sort_by_key(records: np.ndarray) -> np.ndarray:
     return records[np.argsort(records["key"])]
 
 
+def shuffle_dir(scratch: str | Path) -> Path:
+    """Map mode's intermediate objects, removed once the reducers have read them."""
+    return Path(scratch) / "shuffle"
+
+
 def shuffle_path(scratch: str | Path, mapper: int, reducer: int) -> Path:
-    """Map mode's intermediate file: what `mapper` sends to `reducer`."""
-    return Path(scratch) / "shuffle" / f"m{mapper:05d}-r{reducer:05d}.bin"
+    """Map mode's intermediate object: what `mapper` sends to `reducer`."""
+    return shuffle_dir(scratch) / f"m{mapper:05d}-r{reducer:05d}.bin"
 
 
 def part_path(scratch: str | Path, reducer: int) -> Path:

@@ -9,11 +9,10 @@ stays bounded at cluster sizes and the bytes never depend on the machine.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 
+from .. import storage
 from .teraformat import KEY_BYTES, RECORD, RECORD_BYTES
 
 RECORDS_PER_MB = 1_000_000 // RECORD_BYTES  # TeraGen counts decimal megabytes of 100-byte rows
@@ -76,35 +75,28 @@ def add_checksums(left: int, right: int) -> int:
     return (left + right) % 2**64
 
 
-def generate(path: Path, records: int, seed: int) -> dict[str, int]:
-    """Writes the records and, next to them, their summary: records and checksum.
+def generate(data: storage.Location, summary: storage.Location, records: int,
+             seed: int) -> dict[str, int]:
+    """Stores the records and their summary (records and checksum).
 
-    The summary is written first and the records renamed into place last, so a
-    data file of the right size always has the summary that belongs to it.
+    The summary is stored first and the records published whole last, so data
+    of the right size always has the summary that belongs to it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # concurrent runs may race
     total = 0
-    with partial.open("wb") as out:
-        for index, first in enumerate(range(0, records, CHUNK_RECORDS)):
-            chunk = _chunk(seed, index, first, min(CHUNK_RECORDS, records - first))
-            total = add_checksums(total, checksum(chunk.reshape(-1).view(RECORD)))
-            out.write(chunk.data)
-    summary = {"records": records, "checksum": total}
-    summary_path(path).write_text(json.dumps(summary))
-    partial.replace(path)
-    return summary
+    with storage.staged(data) as path:
+        with path.open("wb") as out:
+            for index, first in enumerate(range(0, records, CHUNK_RECORDS)):
+                chunk = _chunk(seed, index, first, min(CHUNK_RECORDS, records - first))
+                total = add_checksums(total, checksum(chunk.reshape(-1).view(RECORD)))
+                out.write(chunk.data)
+        result = {"records": records, "checksum": total}
+        storage.write(summary, json.dumps(result).encode())
+    return result
 
 
-def summary_path(path: Path) -> Path:
-    return path.with_suffix(".json")
-
-
-def summary_of(path: Path, records: int) -> dict[str, int] | None:
-    """The stored summary when the data file is complete, else None (generate again)."""
-    summary = summary_path(path)
-    if not (path.is_file() and summary.is_file()):
+def summary_of(data: storage.Location, summary: storage.Location,
+               records: int) -> dict[str, int] | None:
+    """The stored summary when the data is complete, else None (generate again)."""
+    if storage.size(data) != records * RECORD_BYTES or not storage.exists(summary):
         return None
-    if path.stat().st_size != records * RECORD_BYTES:
-        return None
-    return json.loads(summary.read_text())
+    return json.loads(storage.read(summary))

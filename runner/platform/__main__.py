@@ -27,6 +27,7 @@ from aiohttp import web
 
 from runner.platform.bursts import BACKEND_TYPES
 from runner.platform.controller import Controller
+from runner.platform.pool import usable_cpus
 from runner.platform.server import build_app
 from runner.platform.settings import Settings
 
@@ -45,6 +46,13 @@ def _positive(value: str) -> int:
     return number
 
 
+def _megabytes(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return number
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m runner.platform",
@@ -57,16 +65,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--namespace", default="guest")
     parser.add_argument(
+        "--invokers", type=_positive, default=1, help="invokers (bursts are packed per invoker)"
+    )
+    parser.add_argument(
         "--slots",
         type=_positive,
         default=256,
-        help="worker slots: a map activation takes 1, a burst pack its worker count",
+        help="worker slots per invoker: a map activation takes 1, a burst pack its worker count",
     )
     parser.add_argument(
         "--max-starting",
         type=_positive,
-        default=2 * (os.cpu_count() or 1),
-        help="maximum concurrent process cold starts",
+        default=usable_cpus(),
+        help="maximum concurrent cold starts (default: the CPUs; a start is mostly CPU work)",
     )
     parser.add_argument(
         "--burst-backend",
@@ -75,6 +86,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="backend of burst requests that name none",
     )
     parser.add_argument("--backend-uri", help="server URI for remote backends, e.g. redis://...")
+    parser.add_argument(
+        "--max-payload-mb",
+        type=_megabytes,
+        default=1.0,
+        help="largest invocation request body (MiB); larger ones get 413",
+    )
+    parser.add_argument(
+        "--max-result-mb",
+        type=_megabytes,
+        default=1.0,
+        help="largest result of an activation (MiB; a burst pack: per worker)",
+    )
+    parser.add_argument(
+        "--invocations-per-minute", type=_positive, help="throttle: workers invoked per minute"
+    )
+    parser.add_argument(
+        "--concurrent-invocations", type=_positive, help="throttle: workers queued or running"
+    )
+    parser.add_argument(
+        "--state", type=Path, help="SQLite file keeping actions and activations across restarts"
+    )
     parser.add_argument("--workdir", help="directory for unpacked code (default: fresh temp dir)")
     parser.add_argument(
         "--exit-with-stdin", action="store_true", help="exit when stdin reaches EOF"
@@ -128,6 +160,7 @@ async def serve(settings: Settings, exit_with_stdin: bool) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
+        await controller.restore()
         await runner.setup()
         await web.SockSite(runner, sock).start()
         sys.stdout.write(f"APIHOST={api_host}\nAUTH={settings.api_key}\n")
@@ -155,11 +188,17 @@ def main(argv: list[str] | None = None) -> int:
         uuid=user,
         key=key,
         namespace=args.namespace,
+        invokers=args.invokers,
         slots=args.slots,
         max_starting=args.max_starting,
         burst_backend=args.burst_backend,
         backend_uri=args.backend_uri,
         workdir=workdir,
+        max_payload_mb=args.max_payload_mb,
+        max_result_mb=args.max_result_mb,
+        invocations_per_minute=args.invocations_per_minute,
+        concurrent_invocations=args.concurrent_invocations,
+        state=args.state.resolve() if args.state else None,
     )
     try:
         asyncio.run(serve(settings, args.exit_with_stdin))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from runner.platform.errors import ApiError
+from runner.platform.runtimes import Runtime
 
 DEFAULT_LIMITS: dict[str, int] = {"timeout": 60000, "memory": 256, "logs": 10, "concurrency": 1}
 # OpenWhisk's entity name rule (letters, digits, _ @ . - and inner spaces), 256 chars max.
@@ -27,9 +27,10 @@ class Action:
     namespace: str
     name: str
     version: str
+    revision: int  # unique per deployment: warm containers never serve another one
     exec: dict[str, Any]
     code: str
-    code_dir: Path
+    runtime: Runtime
     limits: dict[str, int]
     annotations: list[dict[str, Any]]
     parameters: list[dict[str, Any]]
@@ -105,7 +106,7 @@ def _parse_exec(value: Any) -> dict[str, Any]:
         raise ApiError(
             400,
             "The embedded platform needs 'exec.code': a base64 zip whose root holds an "
-            "executable 'exec' (container images cannot run here).",
+            "executable 'exec', or Python source (container images cannot run here).",
         )
     return {k: value[k] for k in _EXEC_FIELDS if value.get(k) is not None}
 

@@ -1,14 +1,18 @@
-"""Unpacking action zips into the workdir, once per distinct code.
+"""Putting action code into the workdir, once per distinct code.
 
-The unpacked directory is named by the code's content hash, so redeploying the
-same zip (a new version with unchanged code) costs nothing, and directories are
-never rewritten while a process may still run from them.
+Each directory is named by the code's content hash, so redeploying the same
+code (a new version with unchanged code) costs nothing, and directories are
+never rewritten while a process may still run from them. Python files are
+compiled here, once: a cold start then loads bytecode instead of compiling
+every module again (which each start would do wherever PYTHONDONTWRITEBYTECODE
+is set or the directory is not writable).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import compileall
 import hashlib
 import io
 import os
@@ -16,9 +20,12 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from runner.platform.errors import ApiError
+
+SOURCE_FILE = "__main__.py"
 
 
 def decode_zip(code: str) -> bytes | None:
@@ -31,33 +38,38 @@ def decode_zip(code: str) -> bytes | None:
 
 
 def unpack(data: bytes, root: Path) -> Path:
-    """Extract ``data`` under ``root`` (blocking: run it in a thread) and return its directory.
-
-    The zip must hold a file named ``exec`` at its root; it is made executable.
-    """
-    target = root / hashlib.sha256(data).hexdigest()[:20]
-    if target.is_dir():
-        return target
+    """Extract zip ``data`` under ``root`` (blocking: run it in a thread); its directory."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise ApiError(400, f"The action code is not a valid zip archive: {exc}") from exc
     with archive:
-        if "exec" not in archive.namelist():
-            raise ApiError(
-                400,
-                "The action zip has no 'exec' at its root: the embedded platform runs the "
-                "executable file named 'exec' (a binary or a #! script).",
-            )
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=root, prefix=".unpack-"))
-        try:
-            _extract(archive, staging)
-            os.rename(staging, target)
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)
-            if not target.is_dir():  # not a concurrent unpack of the same code that won
-                raise
+        return _materialize(data, root, lambda staging: _extract(archive, staging))
+
+
+def write_source(text: str, root: Path) -> Path:
+    """Store source text as ``__main__.py`` under ``root`` (blocking); its directory."""
+    data = text.encode()
+    return _materialize(data, root, lambda staging: (staging / SOURCE_FILE).write_bytes(data))
+
+
+def _materialize(data: bytes, root: Path, fill: Callable[[Path], object]) -> Path:
+    target = root / hashlib.sha256(data).hexdigest()[:20]
+    if target.is_dir():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=".unpack-"))
+    try:
+        fill(staging)
+        compileall.compile_dir(staging, quiet=2, workers=1)
+        os.rename(staging, target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not target.is_dir():  # not a concurrent unpack of the same code that won
+            raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return target
 
 
@@ -69,4 +81,5 @@ def _extract(archive: zipfile.ZipFile, into: Path) -> None:
         if mode and not info.is_dir():
             path.chmod(mode | stat.S_IRUSR)
     exec_path = into / "exec"
-    exec_path.chmod(exec_path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    if exec_path.is_file():
+        exec_path.chmod(exec_path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)

@@ -1,7 +1,7 @@
-"""The burst extension: splitting workers into packs and what each pack's process is told.
+"""The burst extension: backends, and what each pack's process is told.
 
-One burst = N workers split into packs of ``granularity`` workers; each pack is
-one activation run by one process, and all packs share a burst id and a
+One burst = N workers split into packs (``packing.py``); each pack is one
+activation run by one process, and all packs share a burst id and a
 communication backend (DESIGN.md sections 4 and 5).
 """
 
@@ -26,20 +26,6 @@ BACKEND_TYPES = {
 # Unix socket paths must stay under ~100 bytes; burst directories live under a root
 # no longer than this, leaving room for the socket names the middleware creates inside.
 _MAX_ROOT_LEN = 40
-
-
-def plan_packs(workers: int, granularity: int | None) -> list[tuple[int, int]]:
-    """Inclusive worker-id ranges, ``granularity`` workers each (the last may be smaller).
-
-    Without a granularity the whole burst is one pack.
-    """
-    size = workers if granularity is None else min(granularity, workers)
-    return [(first, min(first + size, workers) - 1) for first in range(0, workers, size)]
-
-
-def burst_info(packs: list[tuple[int, int]]) -> dict[str, list[int]]:
-    """Group id ("0", "1", ...) to its inclusive worker range, as every pack receives it."""
-    return {str(group): [first, last] for group, (first, last) in enumerate(packs)}
 
 
 def backend_type(name: str, backend_uri: str | None) -> str:

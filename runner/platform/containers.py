@@ -1,11 +1,9 @@
-"""Action processes ("containers") and the warm pool that reuses them.
+"""Action processes ("containers"): one long-lived process per container and its pipes.
 
-A container is one long-lived process running the action's ``exec`` in its own
-process group: one JSON line per activation on stdin, one JSON answer line on
-fd 3, stdout/stderr as logs (DESIGN.md section 5). The pool keeps finished
-containers warm for later activations of the same action version, limits how
-many processes cold-start at once, and evicts the least recently used idle
-process when the process budget is full.
+A container runs an action's command in its own process group: one JSON line per
+activation on stdin, one JSON answer line on fd 3, stdout/stderr as logs
+(DESIGN.md section 5). Which container serves which activation is the pool's
+business (``pool.py``).
 """
 
 from __future__ import annotations
@@ -14,14 +12,19 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.platform.pipes import ActivationLogs, LineChannel, LineWriter, LogCapture
+from runner.platform.pipes import (
+    ActivationLogs,
+    LineChannel,
+    LineWriter,
+    LogCapture,
+    Oversized,
+)
+from runner.platform.spawn import Process, spawn
 
-RESULT_FD = 3
 # How long a process that closed fd 3 gets to finish exiting before it is killed.
 _EXIT_GRACE_S = 2.0
 
@@ -34,26 +37,30 @@ def now_ms() -> int:
 class WarmKey:
     """Containers with equal keys are interchangeable; role separates map from pack use."""
 
+    invoker: int
     path: str
-    version: str
+    revision: int  # unique per deployment, even when a re-created action reuses a version
     role: str
 
 
 @dataclass(frozen=True)
 class ContainerSpec:
-    """How to start a process for one action version."""
+    """How to start a process for one action version on one invoker."""
 
     key: WarmKey
-    code_dir: Path
+    command: tuple[str, ...]
+    cwd: Path
     wait_for_ack: bool
     init_timeout_ms: int
+    data_limit_kb: int | None
+    log_limit_bytes: int
 
 
 @dataclass
 class Outcome:
     """What came back from one activation: an answer line, a timeout, or a dead process."""
 
-    answer: bytes | None
+    answer: bytes | Oversized | None
     timed_out: bool = False
     exit_note: str = ""
 
@@ -61,9 +68,10 @@ class Outcome:
 class StartError(Exception):
     """The process could not be started or did not acknowledge its start."""
 
-    def __init__(self, message: str, timed_out: bool = False) -> None:
+    def __init__(self, message: str, logs: list[str], timed_out: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.logs = logs
         self.timed_out = timed_out
 
 
@@ -78,78 +86,54 @@ def _describe_exit(returncode: int | None) -> str:
     return f"exit code {returncode}"
 
 
-def _result_fd_setup(write_fd: int) -> None:
-    """Runs in the child between fork and exec: put the answer pipe on fd 3.
-
-    subprocess cannot renumber descriptors by itself; dup2 is async-signal-safe
-    and this function touches no locks, so it is safe despite our threads.
-    """
-    os.dup2(write_fd, RESULT_FD)
-    os.set_inheritable(RESULT_FD, True)
-
-
 class Container:
-    """One running ``exec`` process and its pipes."""
+    """One running action process and its pipes."""
 
-    def __init__(
-        self,
-        proc: subprocess.Popen[bytes],
-        key: WarmKey,
-        stdin: LineWriter,
-        channel: LineChannel,
-        stdout: LogCapture,
-        stderr: LogCapture,
-    ) -> None:
+    def __init__(self, proc: Process, spec: ContainerSpec, fds: tuple[int, int, int, int]) -> None:
+        stdin, answers, stdout, stderr = fds
         self.proc = proc
-        self.key = key
+        self.key = spec.key
         self.retired = False
+        self.discarded = False
         self.idle_since = 0.0
+        self.busy_since = 0.0
+        # A cold start's duration and output, until the first activation takes them.
+        self.init_ms: int | None = None
+        self.init_logs = ActivationLogs(spec.log_limit_bytes)
         self._killed = False
-        self._stdin = stdin
-        self._channel = channel
-        self._logs = (stdout, stderr)
+        self._stdin = LineWriter(stdin)
+        self._channel = LineChannel(answers)
+        self._logs = (LogCapture(stdout, "stdout"), LogCapture(stderr, "stderr"))
 
     @classmethod
     def start(cls, spec: ContainerSpec, env: dict[str, str]) -> Container:
-        """Spawn ``exec`` in a new session (so its process group can be killed as one).
+        """Spawn the action's command in a new session (so its process group can be killed).
 
         Synchronous on purpose: no await between spawning and handing the container
         to the pool, so a shutdown can never miss a process.
         """
         in_r, in_w = os.pipe()
+        res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        res_r, res_w = os.pipe()
         try:
-            proc = subprocess.Popen(
-                [str(spec.code_dir / "exec")],
-                cwd=spec.code_dir,
-                env=env,
-                stdin=in_r,
-                stdout=out_w,
-                stderr=err_w,
-                # Our own descriptors are all close-on-exec (PEP 446), so nothing
-                # leaks; keeping them avoids closing fd 3 after the preexec dup2.
-                close_fds=False,
-                preexec_fn=lambda: _result_fd_setup(res_w),
-                start_new_session=True,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            for fd in (in_w, out_r, err_r, res_r):
+            fds = (in_r, out_w, err_w, res_w)
+            proc = spawn(spec.command, spec.cwd, env, fds, spec.data_limit_kb)
+        except OSError as exc:
+            for fd in (in_w, res_r, out_r, err_r):
                 os.close(fd)
-            raise StartError(f"The action failed to start: {exc}") from exc
+            raise StartError(f"The action failed to start: {exc}", []) from exc
         finally:
-            for fd in (in_r, out_w, err_w, res_w):
+            for fd in (in_r, res_w, out_w, err_w):
                 os.close(fd)
-        stdout, stderr = LogCapture(out_r, "stdout"), LogCapture(err_r, "stderr")
-        return cls(proc, spec.key, LineWriter(in_w), LineChannel(res_r), stdout, stderr)
+        return cls(proc, spec, (in_w, res_r, out_r, err_r))
 
-    async def await_ack(self, timeout_ms: int, logs: ActivationLogs) -> None:
-        """Wait for ``{"ok": true}`` on fd 3 (``__OW_WAIT_FOR_ACK``); output goes to ``logs``.
+    async def await_ack(self, timeout_ms: int) -> None:
+        """Wait for ``{"ok": true}`` on fd 3 (``__OW_WAIT_FOR_ACK``); output goes to init_logs.
 
         Raises StartError when the ack does not come; the caller discards the container.
         """
-        self._attach(logs)
+        self._attach(self.init_logs)
         try:
             line = await asyncio.wait_for(self._channel.next_line(), timeout_ms / 1000)
         except asyncio.TimeoutError:
@@ -157,19 +141,33 @@ class Container:
             raise StartError(
                 f"The action exceeded its time limits of {timeout_ms} milliseconds "
                 "during initialization.",
+                self.init_logs.finish(),
                 timed_out=True,
             ) from None
         self._detach()
         if line is None:
             note = await self._exit_note()
-            raise StartError(f"The action exited before acknowledging its start ({note}).")
-        try:
-            ack = json.loads(line)
-        except ValueError:
-            ack = None
+            raise StartError(
+                f"The action did not initialize and exited unexpectedly ({note}).",
+                self.init_logs.finish(),
+            )
+        ack = None
+        if isinstance(line, bytes):
+            try:
+                ack = json.loads(line)
+            except ValueError:
+                pass
         if not isinstance(ack, dict) or ack.get("ok") is not True:
-            shown = line[:200].decode("utf-8", "replace")
-            raise StartError(f'The action answered "{shown}" instead of {{"ok": true}}.')
+            shown = line[:200].decode("utf-8", "replace") if isinstance(line, bytes) else "..."
+            raise StartError(
+                f'The action answered "{shown}" instead of {{"ok": true}}.', self.init_logs.finish()
+            )
+
+    def take_init(self) -> tuple[int | None, list[str]]:
+        """The cold start's time and output, for the first activation only."""
+        init = self.init_ms, self.init_logs.lines
+        self.init_ms, self.init_logs.lines = None, []
+        return init
 
     def _attach(self, logs: ActivationLogs) -> None:
         for capture in self._logs:
@@ -183,9 +181,15 @@ class Container:
             capture.flush_partial()
             capture.sink = None
 
-    async def run(self, payload: bytes, timeout_ms: int, logs: ActivationLogs) -> Outcome:
-        """Send one activation line and wait for the answer on fd 3, at most ``timeout_ms``."""
+    async def run(
+        self, payload: bytes, timeout_ms: int, logs: ActivationLogs, max_answer: int
+    ) -> Outcome:
+        """Send one activation line and wait for the answer on fd 3, at most ``timeout_ms``.
+
+        An answer longer than ``max_answer`` bytes comes back as :class:`Oversized`.
+        """
         self._channel.discard_pending()
+        self._channel.limit = max_answer
         self._attach(logs)
         self._stdin.write(payload)
         try:
@@ -211,18 +215,7 @@ class Container:
 
     @property
     def alive(self) -> bool:
-        """Whether the process still runs, checked without reaping it.
-
-        An unreaped process keeps its pid, so a later ``killpg`` can never hit a
-        stranger that reused the number.
-        """
-        if self.proc.returncode is not None:
-            return False
-        try:
-            ended = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return False
-        return ended is None
+        return self.proc.alive
 
     def kill(self) -> None:
         """Kill the whole process group (the action's children too) and close our pipe ends."""
@@ -239,119 +232,3 @@ class Container:
             capture.drain()  # what it wrote before dying still belongs to the activation
             capture.flush_partial()
             capture.close()
-
-
-class ContainerPool:
-    """Warm reuse, cold-start limiting and the process budget."""
-
-    def __init__(self, env: dict[str, str], max_starting: int, max_processes: int) -> None:
-        self._env = env
-        self._start_slots = asyncio.Semaphore(max_starting)
-        self._max_processes = max_processes
-        self._idle: dict[WarmKey, list[Container]] = {}
-        self._busy: set[Container] = set()
-        self._dying: list[subprocess.Popen[bytes]] = []
-        self._closed = False
-
-    async def acquire(
-        self, spec: ContainerSpec, logs: ActivationLogs
-    ) -> tuple[Container, int | None]:
-        """A container for ``spec`` plus its init time in ms (None when it was warm).
-
-        Raises StartError when a cold start fails.
-        """
-        self._reap()
-        warm = self._take_idle(spec.key)
-        if warm is None:
-            async with self._start_slots:
-                # Someone may have finished while we waited for a start slot.
-                warm = self._take_idle(spec.key)
-                if warm is None:
-                    if self._closed:
-                        raise StartError("The platform is shutting down.")
-                    return await self._cold_start(spec, logs)
-        return warm, None
-
-    async def _cold_start(self, spec: ContainerSpec, logs: ActivationLogs) -> tuple[Container, int]:
-        self._make_room()
-        env = dict(self._env)
-        if spec.wait_for_ack:
-            env["__OW_WAIT_FOR_ACK"] = "true"
-        begin = now_ms()
-        container = Container.start(spec, env)
-        self._busy.add(container)
-        if spec.wait_for_ack:
-            try:
-                await container.await_ack(spec.init_timeout_ms, logs)
-            except StartError:
-                self.release(container, reusable=False)
-                raise
-        return container, now_ms() - begin
-
-    def _take_idle(self, key: WarmKey) -> Container | None:
-        stack = self._idle.get(key)
-        while stack:
-            container = stack.pop()  # the most recently used is the warmest
-            if container.alive:
-                self._busy.add(container)
-                return container
-            self._discard(container)
-        return None
-
-    def _make_room(self) -> None:
-        """Evict least recently used idle processes while the budget is exhausted."""
-        while self._count() >= self._max_processes:
-            stacks = [s for s in self._idle.values() if s]
-            if not stacks:
-                return
-            oldest = min(stacks, key=lambda s: s[0].idle_since)
-            self._discard(oldest.pop(0))
-
-    def _count(self) -> int:
-        idle = sum(len(s) for s in self._idle.values())
-        return idle + len(self._busy)
-
-    def release(self, container: Container, reusable: bool) -> None:
-        """Return a container after an activation; unusable or retired ones are killed."""
-        self._busy.discard(container)
-        if reusable and not container.retired and container.alive:
-            container.idle_since = time.monotonic()
-            self._idle.setdefault(container.key, []).append(container)
-        else:
-            self._discard(container)
-        self._reap()
-
-    def retire(self, path: str) -> None:
-        """The action changed or was deleted: its warm processes must not serve again."""
-        for key in [k for k in self._idle if k.path == path]:
-            for container in self._idle.pop(key):
-                self._discard(container)
-        for container in self._busy:
-            if container.key.path == path:
-                container.retired = True
-
-    def _discard(self, container: Container) -> None:
-        container.kill()
-        self._dying.append(container.proc)
-
-    def _reap(self) -> None:
-        """Collect exit statuses of killed processes so no zombies pile up."""
-        self._dying = [proc for proc in self._dying if proc.poll() is None]
-
-    def shutdown(self) -> None:
-        """Kill every process group we started and wait (briefly) until they are gone."""
-        self._closed = True
-        for stack in self._idle.values():
-            for container in stack:
-                self._discard(container)
-        self._idle.clear()
-        for container in list(self._busy):
-            self._discard(container)
-        self._busy.clear()
-        deadline = time.monotonic() + 5.0
-        for proc in self._dying:
-            try:
-                proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-        self._dying.clear()

@@ -8,19 +8,23 @@ translates HTTP to these calls and their results or ApiErrors back to HTTP.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sys
 from typing import Any
 
 from runner.platform.actions import DEFAULT_LIMITS, Action, check_name, next_version, parse_put
-from runner.platform.artifacts import decode_zip, unpack
 from runner.platform.bursts import backend_type
-from runner.platform.containers import ContainerPool, now_ms
+from runner.platform.containers import now_ms
 from runner.platform.errors import ApiError, not_found
 from runner.platform.invoker import BurstOptions, Invoker
+from runner.platform.pool import ContainerPool
 from runner.platform.records import brief
+from runner.platform.runtimes import Runtime, prepare
 from runner.platform.settings import Settings
-from runner.platform.store import ActionStore, ActivationStore
+from runner.platform.state import StateFile
+from runner.platform.store import ActionStore, ActivationStore, MemoryActivations
+from runner.platform.throttles import Throttles
 
 
 def action_env(settings: Settings, api_host: str) -> dict[str, str]:
@@ -43,18 +47,33 @@ class Controller:
 
     def __init__(self, settings: Settings, api_host: str) -> None:
         self.settings = settings
-        self.actions = ActionStore()
-        self.activations = ActivationStore()
+        self.state = StateFile(settings.state) if settings.state is not None else None
+        self.actions = ActionStore(self.state)
+        self.activations: ActivationStore = self.state or MemoryActivations()
+        self.throttles = Throttles(settings.invocations_per_minute, settings.concurrent_invocations)
         self.pool = ContainerPool(
             action_env(settings, api_host), settings.max_starting, settings.slots
         )
-        self.invoker = Invoker(settings, self.pool, self.activations)
+        self.invoker = Invoker(settings, self.pool, self.activations, self.throttles)
+        self._revisions = itertools.count(1)
+
+    async def restore(self) -> None:
+        """Bring back the actions of the state file (their code is unpacked again)."""
+        if self.state is None:
+            return
+        for saved in self.state.saved_actions():
+            record = saved.record
+            runtime = await self._prepare(record["exec"], saved.code)
+            self.actions.load(self._action(record, saved.code, runtime))
 
     def check_namespace(self, namespace: str) -> None:
         if namespace not in ("_", self.settings.namespace):
             raise ApiError(
                 403, f"The supplied authentication is not authorized to access '{namespace}'."
             )
+
+    def limits(self) -> dict[str, Any]:
+        return self.throttles.limits()
 
     async def put_action(self, name: str, body: Any, overwrite: bool) -> dict[str, Any]:
         check_name(name)
@@ -65,19 +84,13 @@ class Controller:
         if put.exec is None and previous is None:
             raise ApiError(400, "The request content was malformed: 'exec' is required.")
         if put.exec is not None:
-            data = decode_zip(put.exec["code"])
-            if data is None:
-                raise ApiError(
-                    400,
-                    "The embedded platform runs zip actions only: 'exec.code' must be a base64 "
-                    "zip whose root holds an executable 'exec'.",
-                )
-            code_dir = await asyncio.to_thread(unpack, data, self.settings.workdir / "code")
             code = put.exec["code"]
-            exec_meta = {k: v for k, v in put.exec.items() if k != "code"} | {"binary": True}
+            runtime = await self._prepare(put.exec, code)
+            exec_meta = {k: v for k, v in put.exec.items() if k != "code"}
+            exec_meta["binary"] = runtime.binary
         else:
             assert previous is not None
-            code, code_dir, exec_meta = previous.code, previous.code_dir, previous.exec
+            code, runtime, exec_meta = previous.code, previous.runtime, previous.exec
         # Unpacking yielded to other requests: look again before deciding the version.
         previous = self.actions.get(name)
         if previous is not None and not overwrite:
@@ -87,27 +100,46 @@ class Controller:
             annotations = previous.annotations if previous else []
         if not any(a["key"] == "exec" for a in annotations):
             annotations = [*annotations, {"key": "exec", "value": exec_meta["kind"]}]
-        action = Action(
-            namespace=self.settings.namespace,
-            name=name,
-            version=next_version(previous),
-            exec=exec_meta,
-            code=code,
-            code_dir=code_dir,
-            limits=put.limits or (previous.limits if previous else dict(DEFAULT_LIMITS)),
-            annotations=annotations,
-            parameters=put.parameters
+        record = {
+            "namespace": self.settings.namespace,
+            "name": name,
+            "version": next_version(previous),
+            "exec": exec_meta,
+            "limits": put.limits or (previous.limits if previous else dict(DEFAULT_LIMITS)),
+            "annotations": annotations,
+            "parameters": put.parameters
             if put.parameters is not None
             else (previous.parameters if previous else []),
-            updated=now_ms(),
-        )
+            "updated": now_ms(),
+        }
+        action = self._action(record, code, runtime)
         self.actions.put(action)
         if previous is not None:
             self.pool.retire(previous.path)
         return action.record()
 
+    async def _prepare(self, exec_meta: dict[str, Any], code: str) -> Runtime:
+        main = exec_meta.get("main") or "main"
+        root = self.settings.workdir / "code"
+        return await asyncio.to_thread(prepare, exec_meta["kind"], code, main, root)
+
+    def _action(self, record: dict[str, Any], code: str, runtime: Runtime) -> Action:
+        return Action(
+            namespace=record["namespace"],
+            name=record["name"],
+            version=record["version"],
+            revision=next(self._revisions),
+            exec=record["exec"],
+            code=code,
+            runtime=runtime,
+            limits=record["limits"],
+            annotations=record["annotations"],
+            parameters=record["parameters"],
+            updated=record["updated"],
+        )
+
     def get_action(self, name: str, with_code: bool) -> dict[str, Any]:
-        return self._action(name).record(with_code)
+        return self._existing(name).record(with_code)
 
     def delete_action(self, name: str) -> dict[str, Any]:
         action = self.actions.delete(name)
@@ -123,7 +155,7 @@ class Controller:
         ]
 
     def invoke(self, name: str, params: Any, accepted_ms: int) -> str:
-        action = self._action(name)
+        action = self._existing(name)
         if params is None:
             params = {}
         if not isinstance(params, dict):
@@ -135,12 +167,19 @@ class Controller:
         name: str,
         body: Any,
         granularity: int | None,
+        join: bool,
         backend: str | None,
         chunk_size: int | None,
         debug: bool,
         accepted_ms: int,
     ) -> list[str]:
-        action = self._action(name)
+        action = self._existing(name)
+        if action.runtime.own_loop:
+            raise ApiError(
+                400,
+                "Burst invocations need an action whose zip holds an 'exec' with the burst "
+                "middleware; this Python action runs map invocations only.",
+            )
         values = body.get("value") if isinstance(body, dict) else None
         if not isinstance(values, list) or not values:
             raise ApiError(
@@ -150,15 +189,17 @@ class Controller:
             )
         if not all(isinstance(v, dict) for v in values):
             raise ApiError(400, "Every worker's parameters in 'value' must be an object.")
-        total = self.invoker.slots.total
-        if len(values) > total:
+        if not self.invoker.fits(len(values), granularity, join):
+            settings = self.settings
             raise ApiError(
                 400,
                 f"A burst of {len(values)} workers cannot run: all its packs must run at once "
-                f"and the platform has {total} worker slots (--slots).",
+                f"and the platform has {settings.invokers} invoker(s) of {settings.slots} "
+                "worker slots (--invokers, --slots).",
             )
         options = BurstOptions(
             granularity,
+            join,
             backend_type(backend or self.settings.burst_backend, self.settings.backend_uri),
             chunk_size,
             debug,
@@ -190,8 +231,10 @@ class Controller:
         self.pool.shutdown()
         await self.invoker.close()
         self.pool.shutdown()
+        if self.state is not None:
+            self.state.close()
 
-    def _action(self, name: str) -> Action:
+    def _existing(self, name: str) -> Action:
         action = self.actions.get(name)
         if action is None:
             raise not_found()

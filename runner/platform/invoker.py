@@ -1,8 +1,10 @@
 """The invoker: turns accepted requests into activations run by containers.
 
-It owns scheduling (worker slots, gang grants for bursts), builds each stdin
-line, interprets the answer, and stores the record once the activation ended;
-blocking requests wait on a per-activation future.
+It owns scheduling (invokers' worker slots, gang grants for bursts), builds each
+stdin line, interprets the answer, and stores the record once the activation
+ended; blocking requests wait on a per-activation future. Activations still
+queued or running when the platform stops are recorded as whisk internal
+errors, so no accepted activation is left without a record.
 """
 
 from __future__ import annotations
@@ -12,22 +14,25 @@ import json
 import logging
 import os
 import uuid
+import zlib
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runner.platform.actions import Action
-from runner.platform.bursts import BurstDirs, burst_info, pack_fields, plan_packs
-from runner.platform.containers import (
-    ContainerPool,
-    ContainerSpec,
-    Outcome,
-    StartError,
-    WarmKey,
-    now_ms,
+from runner.platform.bursts import BurstDirs, pack_fields
+from runner.platform.cluster import Cluster
+from runner.platform.containers import ContainerSpec, Outcome, StartError, WarmKey, now_ms
+from runner.platform.limits import (
+    MEMORY_EXHAUSTED,
+    data_limit_kb,
+    died_of_memory,
+    oversized_answer,
 )
-from runner.platform.pipes import ActivationLogs
+from runner.platform.packing import Pack, burst_info, fit, plan_burst, plan_map
+from runner.platform.pipes import ActivationLogs, Oversized
+from runner.platform.pool import ContainerPool, usable_cpus
 from runner.platform.records import (
     APPLICATION_ERROR,
     DEVELOPER_ERROR,
@@ -38,11 +43,12 @@ from runner.platform.records import (
     interpret,
 )
 from runner.platform.settings import Settings
-from runner.platform.slots import WorkerSlots
 from runner.platform.store import ActivationStore
+from runner.platform.throttles import Throttles
 
 log = logging.getLogger(__name__)
 _ACK = "__OW_WAIT_FOR_ACK"
+STOPPED = "The platform stopped before the activation ended."
 
 
 def new_id() -> str:
@@ -50,17 +56,26 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def judge(outcome: Outcome, timeout_ms: int, pack: bool) -> tuple[int, Any]:
-    """Status code and result of a run, with OpenWhisk's messages for failed runs."""
+def judge(
+    outcome: Outcome, timeout_ms: int, pack: bool, logs: list[str], allowed: int
+) -> tuple[int, Any]:
+    """Status code and result of a run, with OpenWhisk's messages for failed runs.
+
+    ``allowed`` is the largest answer in bytes; ``logs`` the run's log lines.
+    """
     if outcome.timed_out:
         return DEVELOPER_ERROR, {
             "error": f"The action exceeded its time limits of {timeout_ms} milliseconds."
         }
     if outcome.answer is None:
+        if died_of_memory(logs):
+            return DEVELOPER_ERROR, {"error": MEMORY_EXHAUSTED}
         return DEVELOPER_ERROR, {
             "error": "The action did not produce a valid response and exited unexpectedly "
             f"({outcome.exit_note})."
         }
+    if isinstance(outcome.answer, Oversized):
+        return DEVELOPER_ERROR, {"error": oversized_answer(outcome.answer.length, allowed)}
     return interpret(outcome.answer, pack)
 
 
@@ -74,7 +89,11 @@ class Job:
     value: Any
     fields: dict[str, Any]
     workers: int
-    pack: bool
+    burst: dict[str, Any] | None = None  # the ``burst`` annotation of a pack
+
+    @property
+    def pack(self) -> bool:
+        return self.burst is not None
 
 
 @dataclass(frozen=True)
@@ -82,36 +101,61 @@ class BurstOptions:
     """The query parameters of a burst invocation, already validated."""
 
     granularity: int | None
+    join: bool
     backend_type: str
     chunk_size: int | None
     debug: bool
 
 
 class Invoker:
-    """Schedules jobs onto worker slots and containers and records how they ended."""
+    """Schedules jobs onto invokers' slots and containers and records how they ended."""
 
-    def __init__(self, settings: Settings, pool: ContainerPool, store: ActivationStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pool: ContainerPool,
+        store: ActivationStore,
+        throttles: Throttles,
+    ) -> None:
         self._settings = settings
         self._pool = pool
         self._store = store
-        self.slots = WorkerSlots(settings.slots)
+        self._throttles = throttles
+        self._cpus = usable_cpus()
+        self.cluster = Cluster(settings.invokers, settings.slots)
         self._burst_dirs = BurstDirs(settings.workdir)
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._pending: dict[str, Job] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._ack_everywhere = bool(os.environ.get(_ACK))
 
+    def fits(self, workers: int, granularity: int | None, join: bool) -> bool:
+        """Whether a burst could ever run here: all its packs at once on empty invokers."""
+        capacity = [self.cluster.slots] * self.cluster.invokers
+        return plan_burst(capacity, workers, granularity, join) is not None
+
     def invoke(self, action: Action, params: dict[str, Any], accepted_ms: int) -> str:
         """Queue a map activation; return its id at once."""
-        job = Job(action, new_id(), accepted_ms, params, {"transaction_id": new_id()}, 1, False)
-        self._expect(job.activation_id)
+        self._throttles.admit(1)
+        job = Job(action, new_id(), accepted_ms, params, {"transaction_id": new_id()}, 1)
+        self._expect(job)
         self._spawn(self._run_map(job))
         return job.activation_id
 
     def invoke_burst(
         self, action: Action, values: list[dict[str, Any]], options: BurstOptions, accepted_ms: int
     ) -> list[str]:
-        """Queue all packs of a burst as one gang; return their ids in group order."""
-        packs = plan_packs(len(values), options.granularity)
+        """Queue all packs of a burst as one gang; return their ids in group order.
+
+        The packs are decided now, from the slots free now (or, if the burst must
+        wait, from empty invokers): their activation ids are the answer.
+        """
+        workers = len(values)
+        self._throttles.admit(workers)
+        args = (workers, options.granularity, options.join)
+        packs = None if self.cluster.queued else plan_burst(self.cluster.free, *args)
+        packs = packs or plan_burst([self.cluster.slots] * self.cluster.invokers, *args)
+        assert packs is not None, "checked by fits()"
         local_dir = self._burst_dirs.create() if options.backend_type == "Local" else None
         backend = {
             "backend_type": options.backend_type,
@@ -123,16 +167,16 @@ class Invoker:
                 action,
                 new_id(),
                 accepted_ms,
-                values[first : last + 1],
+                values[pack.first : pack.last + 1],
                 pack_fields(group, burst_id, info, backend, options.chunk_size, options.debug),
-                last - first + 1,
-                True,
+                pack.workers,
+                {"id": burst_id, "group": str(group), "workers": [pack.first, pack.last]},
             )
-            for group, (first, last) in enumerate(packs)
+            for group, pack in enumerate(packs)
         ]
         for job in jobs:
-            self._expect(job.activation_id)
-        self._spawn(self._run_burst(jobs, local_dir))
+            self._expect(job)
+        self._spawn(self._run_burst(jobs, packs, local_dir))
         return [job.activation_id for job in jobs]
 
     async def wait(self, activation_id: str, timeout_s: float) -> dict[str, Any] | None:
@@ -146,44 +190,66 @@ class Invoker:
             return None
 
     async def close(self) -> None:
-        """Cancel queued and running activations (their processes are killed by the pool)."""
+        """Cancel queued and running activations and record them as stopped."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        now = now_ms()
+        for job in list(self._pending.values()):
+            error = {"error": STOPPED}
+            stopped = Finished(
+                job.activation_id, job.accepted_ms, now, now, None, False, INTERNAL_ERROR,
+                error, [], job.burst,
+            )
+            self._finish(job, stopped)
         self._burst_dirs.close()
 
-    def _expect(self, activation_id: str) -> None:
-        self._waiters[activation_id] = asyncio.get_running_loop().create_future()
+    def _expect(self, job: Job) -> None:
+        self._waiters[job.activation_id] = asyncio.get_running_loop().create_future()
+        self._pending[job.activation_id] = job
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _warm_key(self, action: Action, invoker: int, pack: bool) -> WarmKey:
+        return WarmKey(invoker, action.path, action.revision, "pack" if pack else "map")
+
     async def _run_map(self, job: Job) -> None:
-        await self.slots.acquire(1)
+        action = job.action
+        home = zlib.crc32(action.path.encode()) % self.cluster.invokers
+        placed = await self.cluster.place(
+            lambda free: plan_map(
+                free, home, lambda i: self._pool.has_idle(self._warm_key(action, i, False))
+            )
+        )
         try:
-            finished = await self._execute(job)
+            finished = await self._execute(job, placed[0].invoker)
         finally:
-            self.slots.release(1)
+            self.cluster.release(placed)
         self._finish(job, finished)
 
-    async def _run_burst(self, jobs: list[Job], local_dir: Path | None) -> None:
+    async def _run_burst(self, jobs: list[Job], packs: list[Pack], local_dir: Path | None) -> None:
         try:
-            await self.slots.acquire(sum(job.workers for job in jobs))
-            await asyncio.gather(*(self._run_pack(job) for job in jobs))
+            placed = await self.cluster.place(lambda free: fit(free, packs))
+            runs = (self._run_pack(job, pack) for job, pack in zip(jobs, placed, strict=True))
+            await asyncio.gather(*runs)
         finally:
             if local_dir is not None:
                 BurstDirs.remove(local_dir)
 
-    async def _run_pack(self, job: Job) -> None:
+    async def _run_pack(self, job: Job, pack: Pack) -> None:
         try:
-            finished = await self._execute(job)
+            finished = await self._execute(job, pack.invoker)
         finally:
-            self.slots.release(job.workers)
+            self.cluster.release([pack])
         self._finish(job, finished)
 
     def _finish(self, job: Job, finished: Finished) -> None:
+        if self._pending.pop(job.activation_id, None) is None:
+            return
+        self._throttles.done(job.workers)
         record = activation_record(job.action, self._settings.namespace, finished)
         self._store.add(record)
         future = self._waiters.pop(job.activation_id, None)
@@ -192,36 +258,44 @@ class Invoker:
 
     def _needs_ack(self, action: Action) -> bool:
         flag = action.annotation(_ACK)
-        return self._ack_everywhere or (bool(flag) and flag != "false")
+        return (
+            action.runtime.own_loop or self._ack_everywhere or (bool(flag) and flag != "false")
+        )
 
-    async def _execute(self, job: Job) -> Finished:
+    async def _execute(self, job: Job, invoker: int) -> Finished:
         """Run the job in a container; any failure of ours becomes a whisk internal error."""
         logs = ActivationLogs(job.action.limits["logs"] * 1024 * 1024)
         try:
-            return await self._attempt(job, logs)
+            return await self._attempt(job, invoker, logs)
         except Exception as exc:
             log.exception("activation %s failed inside the platform", job.activation_id)
             now = now_ms()
             error = {"error": f"An internal error occurred: {exc!r}"}
             return self._finished(job, now, now, None, INTERNAL_ERROR, error, logs)
 
-    async def _attempt(self, job: Job, logs: ActivationLogs) -> Finished:
+    async def _attempt(self, job: Job, invoker: int, logs: ActivationLogs) -> Finished:
         action = job.action
-        timeout = action.limits["timeout"]
+        limits = action.limits
+        timeout = limits["timeout"]
         spec = ContainerSpec(
-            WarmKey(action.path, action.version, "pack" if job.pack else "map"),
-            action.code_dir,
+            self._warm_key(action, invoker, job.pack),
+            action.runtime.command,
+            action.runtime.directory,
             self._needs_ack(action),
             timeout,
+            data_limit_kb(limits["memory"], self._cpus),
+            limits["logs"] * 1024 * 1024,
         )
         try:
-            container, init_ms = await self._pool.acquire(spec, logs)
+            container = await self._pool.acquire(spec)
         except StartError as exc:
+            logs.extend(exc.logs)
             now = now_ms()
-            return self._finished(
-                job, now, now, None, DEVELOPER_ERROR, {"error": exc.message}, logs, exc.timed_out
-            )
-        reusable = False
+            result = {"error": exc.message}
+            return self._finished(job, now, now, None, DEVELOPER_ERROR, result, logs, exc.timed_out)
+        init_ms, init_logs = container.take_init()
+        logs.extend(init_logs)
+        reusable, run_ms = False, None
         try:
             start = now_ms()
             line = {
@@ -233,12 +307,16 @@ class Invoker:
                 "namespace": action.namespace,
                 "api_key": self._settings.api_key,
             }
-            outcome = await container.run((json.dumps(line) + "\n").encode(), timeout, logs)
+            allowed = self._settings.max_result_bytes * job.workers
+            payload = (json.dumps(line) + "\n").encode()
+            outcome = await container.run(payload, timeout, logs, allowed)
             end = now_ms()
-            code, result = judge(outcome, timeout, job.pack)
-            reusable = code in (SUCCESS, APPLICATION_ERROR)
+            code, result = judge(outcome, timeout, job.pack, logs.lines, allowed)
+            # An oversized answer was still a complete answer: the process can serve again.
+            reusable = code in (SUCCESS, APPLICATION_ERROR) or isinstance(outcome.answer, Oversized)
+            run_ms = end - start
         finally:
-            self._pool.release(container, reusable)
+            self._pool.release(container, reusable, run_ms)
         return self._finished(job, start, end, init_ms, code, result, logs, outcome.timed_out)
 
     @staticmethod
@@ -262,4 +340,5 @@ class Invoker:
             code,
             result,
             logs.finish(),
+            job.burst,
         )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 _CHUNK = 1 << 16
@@ -24,15 +26,28 @@ def _close(fd: int) -> None:
         pass
 
 
+@dataclass(frozen=True)
+class Oversized:
+    """An answer line longer than the channel's limit: only its length in bytes is kept."""
+
+    length: int
+
+
 class LineChannel:
-    """Reads newline-terminated answers from the action's fd 3."""
+    """Reads newline-terminated answers from the action's fd 3.
+
+    A line longer than ``limit`` bytes is not kept in memory (an action could
+    answer gigabytes); it comes out as :class:`Oversized`.
+    """
 
     def __init__(self, fd: int) -> None:
         os.set_blocking(fd, False)
         self._fd = fd
         self._loop = asyncio.get_running_loop()
+        self.limit = sys.maxsize
         self._partial: list[bytes] = []
-        self._lines: list[bytes] = []
+        self._partial_len = 0
+        self._lines: list[bytes | Oversized] = []
         self._eof = False
         self._waiter: asyncio.Future[None] | None = None
         self._loop.add_reader(fd, self._on_readable)
@@ -59,18 +74,29 @@ class LineChannel:
 
     def _split(self, data: bytes) -> None:
         while (cut := data.find(b"\n")) >= 0:
-            self._partial.append(data[:cut])
-            self._lines.append(b"".join(self._partial))
+            self._keep(data[:cut])
+            if self._partial_len > self.limit:
+                self._lines.append(Oversized(self._partial_len))
+            else:
+                self._lines.append(b"".join(self._partial))
             self._partial = []
+            self._partial_len = 0
             data = data[cut + 1 :]
         if data:
-            self._partial.append(data)
+            self._keep(data)
+
+    def _keep(self, chunk: bytes) -> None:
+        self._partial_len += len(chunk)
+        if self._partial_len <= self.limit:
+            self._partial.append(chunk)
+        else:
+            self._partial = []
 
     def discard_pending(self) -> None:
         """Forget unsolicited lines so the next answer belongs to the next request."""
         self._lines.clear()
 
-    async def next_line(self) -> bytes | None:
+    async def next_line(self) -> bytes | Oversized | None:
         """The next complete line, or None once the process closed fd 3."""
         while not self._lines:
             if self._eof:
@@ -108,6 +134,11 @@ class ActivationLogs:
             self._truncated = True
             return
         self.lines.append(f"{timestamp()} {stream}: {text}")
+
+    def extend(self, lines: list[str]) -> None:
+        """Take lines already formatted elsewhere (a cold start's output) as our first ones."""
+        self.lines[:0] = lines
+        self._size += sum(len(line) for line in lines)
 
     def finish(self) -> list[str]:
         """The collected lines, ending with OpenWhisk's notice if some were dropped."""

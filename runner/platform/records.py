@@ -53,9 +53,11 @@ class Finished:
     code: int
     result: Any
     logs: list[str]
+    burst: dict[str, Any] | None = None  # a pack's burst id, group id and worker range
 
 
 def activation_record(action: Action, subject: str, run: Finished) -> dict[str, Any]:
+    """The record OpenWhisk stores; ``start`` is when the activation line was written."""
     annotations: list[dict[str, Any]] = [
         {"key": "path", "value": action.path},
         {"key": "waitTime", "value": max(0, run.start_ms - run.accepted_ms)},
@@ -65,6 +67,8 @@ def activation_record(action: Action, subject: str, run: Finished) -> dict[str, 
     ]
     if run.init_ms is not None:
         annotations.append({"key": "initTime", "value": run.init_ms})
+    if run.burst is not None:
+        annotations.append({"key": "burst", "value": run.burst})
     return {
         "activationId": run.activation_id,
         "namespace": action.namespace,

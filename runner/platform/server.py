@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import itertools
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +21,7 @@ from aiohttp import web
 from runner.platform.containers import now_ms
 from runner.platform.controller import Controller
 from runner.platform.errors import ApiError, not_found
+from runner.platform.limits import oversized_request
 from runner.platform.records import INTERNAL_ERROR, SUCCESS
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ DEFAULT_LIST_LIMIT = 30
 MAX_LIST_LIMIT = 200
 CONTROLLER: web.AppKey[Controller] = web.AppKey("controller", Controller)
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_codes = itertools.count(1)
 _STATUS_MESSAGES = {
     404: "The requested resource does not exist.",
     405: "Method not allowed.",
@@ -41,8 +41,8 @@ _STATUS_MESSAGES = {
 
 
 def error_response(status: int, message: str) -> web.Response:
-    """OpenWhisk's error shape; ``code`` identifies the failed request."""
-    return web.json_response({"error": message, "code": next(_codes)}, status=status)
+    """OpenWhisk's error shape; ``code`` is the failed request's transaction id (a string)."""
+    return web.json_response({"error": message, "code": uuid.uuid4().hex}, status=status)
 
 
 def _authorized(request: web.Request) -> bool:
@@ -104,8 +104,11 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid JSON value")
 
 
-async def _body(request: web.Request) -> Any:
+async def _body(request: web.Request, max_bytes: int | None = None) -> Any:
+    """The JSON body; over ``max_bytes`` it is refused with 413, as OpenWhisk does."""
     raw = await request.read()
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise ApiError(413, oversized_request(len(raw), max_bytes))
     if not raw.strip():
         return None
     try:
@@ -138,8 +141,7 @@ async def list_namespaces(request: web.Request) -> web.Response:
 
 
 async def get_limits(request: web.Request) -> web.Response:
-    _controller(request)
-    return web.json_response({})
+    return web.json_response(_controller(request).limits())
 
 
 async def list_actions(request: web.Request) -> web.Response:
@@ -173,13 +175,13 @@ async def invoke_action(request: web.Request) -> web.Response:
     accepted = now_ms()
     controller = _controller(request)
     name = request.match_info["name"]
-    body = await _body(request)
+    body = await _body(request, controller.settings.max_payload_bytes)
     if _flag(request, "burst"):
-        _flag(request, "join")  # validated; packs are never merged here
         ids = controller.invoke_burst(
             name,
             body,
             granularity=_number(request, "granularity", minimum=1),
+            join=_flag(request, "join"),
             backend=request.query.get("backend") or None,
             chunk_size=_number(request, "chunk_size", minimum=1),
             debug=_flag(request, "debug"),

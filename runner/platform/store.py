@@ -2,14 +2,15 @@
 
 Activations are indexed by start time (globally and per action name) so the
 list API, which the runner polls in bulk, costs O(log n + limit) per request
-instead of sorting every stored record.
+instead of sorting every stored record. ``state.StateFile`` keeps both in a
+SQLite file instead, when the platform runs with ``--state``.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
-from typing import Any
+from typing import Any, Protocol
 
 from runner.platform.actions import Action
 
@@ -17,20 +18,50 @@ from runner.platform.actions import Action
 _IndexKey = tuple[int, int, str]
 
 
+class ActionJournal(Protocol):
+    """Where action changes are also written, to survive a restart."""
+
+    def save_action(self, action: Action) -> None: ...
+
+    def delete_action(self, name: str) -> None: ...
+
+
+class ActivationStore(Protocol):
+    """Finished activation records: by id, and pages newest first by start."""
+
+    def add(self, record: dict[str, Any]) -> None: ...
+
+    def get(self, activation_id: str) -> dict[str, Any] | None: ...
+
+    def query(
+        self, name: str | None, since: int | None, upto: int | None, limit: int, skip: int
+    ) -> list[dict[str, Any]]: ...
+
+
 class ActionStore:
     """The current version of every action of the namespace."""
 
-    def __init__(self) -> None:
+    def __init__(self, journal: ActionJournal | None = None) -> None:
         self._actions: dict[str, Action] = {}
+        self._journal = journal
 
     def get(self, name: str) -> Action | None:
         return self._actions.get(name)
 
     def put(self, action: Action) -> None:
         self._actions[action.name] = action
+        if self._journal is not None:
+            self._journal.save_action(action)
+
+    def load(self, action: Action) -> None:
+        """An action read back from the journal (not written to it again)."""
+        self._actions[action.name] = action
 
     def delete(self, name: str) -> Action | None:
-        return self._actions.pop(name, None)
+        action = self._actions.pop(name, None)
+        if action is not None and self._journal is not None:
+            self._journal.delete_action(name)
+        return action
 
     def page(self, limit: int, skip: int) -> list[Action]:
         """Most recently updated first, like ``wsk action list``."""
@@ -38,8 +69,8 @@ class ActionStore:
         return ordered[skip : skip + limit]
 
 
-class ActivationStore:
-    """Finished activation records, by id and by start time."""
+class MemoryActivations:
+    """Finished activation records in memory, by id and by start time."""
 
     def __init__(self) -> None:
         self._records: dict[str, dict[str, Any]] = {}

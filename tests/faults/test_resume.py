@@ -43,7 +43,7 @@ def test_resume_collects_activations_that_finished_after_the_interrupt(
     runner.communicate(timeout=60)
     assert runner.returncode == 130
     assert pd.read_csv(run_dir / "summary.csv").iloc[0]["status"] == "interrupted"
-    assert "***" in (run_dir / ".hydra" / "overrides.yaml").read_text()
+    assert "REDACTED" in (run_dir / ".hydra" / "overrides.yaml").read_text()
 
     time.sleep(3)  # the activations end on the platform meanwhile
     resumed = subprocess.run(

@@ -34,6 +34,7 @@ for raw in sys.stdin:
     if isinstance(value, list):
         uri = line["middleware"]["backend_info"]["uri"]
         print("pack", line["invoker_id"], flush=True)
+        time.sleep(max(p.get("sleep", 0) for p in value))
         result = [{"params": p, "line": line, "dir_exists": os.path.isdir(uri)} for p in value]
     else:
         if "pidfile" in value:
@@ -45,6 +46,8 @@ for raw in sys.stdin:
         print(value.get("say", "hello"), flush=True)
         print("to stderr", file=sys.stderr, flush=True)
         time.sleep(value.get("sleep", 0))
+        if "alloc_mb" in value:
+            hog = bytearray(value["alloc_mb"] * 2**20)  # MemoryError beyond the limit ends us
         if "exit" in value:
             sys.exit(value["exit"])
         if value.get("garbage"):
@@ -61,6 +64,8 @@ for raw in sys.stdin:
         }
         if "error" in value:
             result = {"error": value["error"]}
+        if "pad_kb" in value:
+            result["pad"] = "x" * (value["pad_kb"] * 1024)
     answers.write(json.dumps(result) + "\n")
     answers.flush()
 """
@@ -78,6 +83,11 @@ def make_zip(files: dict[str, str]) -> str:
 
 
 ECHO_ZIP = make_zip({"exec": ECHO_EXEC})
+
+
+def notes(record: dict[str, Any]) -> dict[str, Any]:
+    """An activation's annotations as a dict."""
+    return {a["key"]: a["value"] for a in record["annotations"]}
 
 
 def alive(pid: int) -> bool:
@@ -98,6 +108,7 @@ class Platform:
     make_zip = staticmethod(make_zip)
     default_zip = ECHO_ZIP
     alive = staticmethod(alive)
+    notes = staticmethod(notes)
 
     def __init__(self, proc: subprocess.Popen[str], apihost: str, auth: str, workdir: Path):
         self.proc = proc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,9 @@ def test_burst_of_10_in_packs_of_3(platform: Any) -> None:
         burst_ids.add(line["transaction_id"])
         local_dirs.add(backend["uri"])
         assert record["logs"][0].endswith(f"stdout: pack {group}")
+        assert platform.notes(record)["burst"] == {
+            "id": line["transaction_id"], "group": str(group), "workers": [first, last]
+        }
     assert len(burst_ids) == 1 and re.fullmatch(r"[0-9a-f]{32}", burst_ids.pop())
     assert len(local_dirs) == 1
     # All packs ran at the same time (a gang): every start precedes every end.
@@ -81,3 +85,61 @@ def test_burst_errors(platform: Any) -> None:
     assert unknown.status_code == 400
     zero = platform.invoke("burst2", {"value": [{}]}, burst="true", granularity="0")
     assert zero.status_code == 400
+
+
+def _packs(server: Any, ids: list[str]) -> list[tuple[str, list[int], dict[str, list[int]]]]:
+    """(group, worker range, burst_info) of each pack, in group order."""
+    packs = []
+    for activation_id in ids:
+        record = server.activation(activation_id)
+        assert record["response"]["status"] == "success", record["response"]
+        burst = server.notes(record)["burst"]
+        info = record["response"]["result"][0]["line"]["burst_info"]
+        packs.append((burst["group"], burst["workers"], info))
+    return packs
+
+
+def test_invokers_heterogeneous_packing_and_join(platform_factory: Callable[..., Any]) -> None:
+    server = platform_factory("--invokers", "2", "--slots", "4")
+    server.put("packed")
+
+    def burst(workers: int, **query: str) -> list[str]:
+        answer = server.invoke("packed", {"value": [{}] * workers}, burst="true", **query)
+        assert answer.status_code == 202, answer.text
+        return answer.json()["activationIds"]
+
+    # No granularity: each invoker's free slots, largest first, one pack each.
+    assert _packs(server, burst(6)) == [
+        ("0", [0, 3], {"0": [0, 3], "1": [4, 5]}),
+        ("1", [4, 5], {"0": [0, 3], "1": [4, 5]}),
+    ]
+    # Granularity 2 fills one invoker, then the next; join makes one pack per invoker.
+    assert [p[1] for p in _packs(server, burst(8, granularity="2"))] == [
+        [0, 1], [2, 3], [4, 5], [6, 7]
+    ]
+    joined = _packs(server, burst(8, granularity="2", join="true"))
+    assert joined == [
+        ("0", [0, 3], {"0": [0, 3], "1": [4, 7]}),
+        ("1", [4, 7], {"0": [0, 3], "1": [4, 7]}),
+    ]
+    too_big = server.invoke("packed", {"value": [{}] * 9}, burst="true")
+    assert too_big.status_code == 400
+    assert "2 invoker(s) of 4 worker slots" in too_big.json()["error"]
+
+
+def test_full_invokers_queue_and_waittime_shows_it(platform_factory: Callable[..., Any]) -> None:
+    server = platform_factory("--invokers", "2", "--slots", "2")
+    server.put("busy")
+    first = server.invoke("busy", {"value": [{"sleep": 1}] * 4}, burst="true", granularity="2")
+    queued_map = server.invoke("busy", {})
+    queued_burst = server.invoke("busy", {"value": [{}] * 3}, burst="true")
+    packs = [server.activation(i) for i in first.json()["activationIds"]]
+    waited = [
+        server.activation(queued_map.json()["activationId"]),
+        *(server.activation(i) for i in queued_burst.json()["activationIds"]),
+    ]
+    ended = min(r["end"] for r in packs)
+    for record in waited:
+        assert record["response"]["status"] == "success"
+        assert record["start"] >= ended
+        assert server.notes(record)["waitTime"] >= 800

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +144,32 @@ def test_warm_reuse_with_ack_and_update_retires(platform: Any) -> None:
     assert "initTime" in annotations(third)
     assert third["response"]["result"]["pid"] != pid
     assert third["response"]["result"]["ack"] is None
+
+
+def _invoke_all(server: Any, name: str, params: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Send every invocation at once (one thread each), then collect the records."""
+    with ThreadPoolExecutor(len(params)) as pool:
+        answers = list(pool.map(lambda p: server.invoke(name, p), params))
+    return [server.activation(a.json()["activationId"], timeout=30) for a in answers]
+
+
+def test_queued_activations_take_containers_that_free_up(
+    platform_factory: Callable[..., Any],
+) -> None:
+    # One cold start at a time: quick activations queued behind it are served by the
+    # containers that exist rather than each starting its own.
+    server = platform_factory("--max-starting", "1")
+    server.put("quick", annotations=[{"key": "__OW_WAIT_FOR_ACK", "value": True}])
+    records = _invoke_all(server, "quick", [{"n": i} for i in range(16)])
+    assert all(r["response"]["status"] == "success" for r in records)
+    pids = {r["response"]["result"]["pid"] for r in records}
+    assert len(pids) <= 2
+    assert sum("initTime" in annotations(r) for r in records) == len(pids)
+
+
+def test_long_activations_still_run_side_by_side(platform_factory: Callable[..., Any]) -> None:
+    server = platform_factory()
+    server.put("long", annotations=[{"key": "__OW_WAIT_FOR_ACK", "value": True}])
+    records = _invoke_all(server, "long", [{"sleep": 2}] * 6)
+    assert len({r["response"]["result"]["pid"] for r in records}) == 6
+    assert max(r["start"] for r in records) < min(r["end"] for r in records)

@@ -1,30 +1,21 @@
-"""Pure parts of the platform: pack planning, the activation index, answer statuses."""
+"""Pure parts of the platform: the activation index, answer statuses, start decisions,
+throttles and limits."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runner.platform.bursts import burst_info, plan_packs
+from runner.platform.errors import ApiError
+from runner.platform.limits import died_of_memory
 from runner.platform.records import interpret
-from runner.platform.store import ActivationStore
-
-
-@given(st.integers(1, 300), st.one_of(st.none(), st.integers(1, 400)))
-def test_packs_cover_every_worker_once_in_order(workers: int, granularity: int | None) -> None:
-    packs = plan_packs(workers, granularity)
-    covered = [w for first, last in packs for w in range(first, last + 1)]
-    assert covered == list(range(workers))
-    size = workers if granularity is None else granularity
-    assert all(last - first + 1 == min(size, workers) for first, last in packs[:-1])
-    assert list(burst_info(packs)) == [str(g) for g in range(len(packs))]
-
-
-def test_plan_packs_example() -> None:
-    assert plan_packs(10, 3) == [(0, 2), (3, 5), (6, 8), (9, 9)]
-    assert burst_info(plan_packs(10, 3))["3"] == [9, 9]
+from runner.platform.scaling import Demand, wants_start
+from runner.platform.store import MemoryActivations
+from runner.platform.throttles import Throttles
 
 
 def _record(i: int, start: int, name: str) -> dict:
@@ -48,7 +39,7 @@ def test_query_matches_a_full_sort(
     limit: int,
     skip: int,
 ) -> None:
-    store = ActivationStore()
+    store = MemoryActivations()
     records = [_record(i, start, n) for i, (start, n) in enumerate(rows)]
     for record in records:
         store.add(record)
@@ -64,7 +55,7 @@ def test_query_matches_a_full_sort(
 
 
 def test_query_on_ten_thousand_records_reads_only_the_page() -> None:
-    store = ActivationStore()
+    store = MemoryActivations()
     rng = random.Random(7)
     for i in range(10_000):
         store.add(_record(i, 1_000_000 + i + rng.randint(-50, 50), "a" if i % 2 else "b"))
@@ -83,3 +74,65 @@ def test_interpret_statuses() -> None:
     assert interpret(b"nope", pack=True)[1] == {
         "error": "The action did not produce a valid JSON response: nope"
     }
+
+
+# 30 short activations waiting for the two ready containers of a warm action.
+_SHORT = Demand(
+    waiting=30, starting=0, ready=2, longest_busy_ms=1.0, run_ms=2.0, init_ms=50.0, gang=False
+)
+
+
+def _demand(**changes: Any) -> Demand:
+    return replace(_SHORT, **changes)
+
+
+def test_starts_follow_the_expected_wait() -> None:
+    # Nothing to wait for: start. Nobody waiting beyond the starts under way: do not.
+    assert wants_start(_demand(ready=0, run_ms=None, init_ms=None), cpus=2)
+    assert not wants_start(_demand(waiting=3, starting=3), cpus=2)
+    # Short activations on as many processes as CPUs: the queue drains faster than a start.
+    assert not wants_start(_demand(waiting=10_000), cpus=2)
+    # Short, but fewer processes than CPUs and a queue longer than a start: use the CPU.
+    assert wants_start(_demand(ready=1, waiting=1000), cpus=2)
+    assert not wants_start(_demand(ready=1, waiting=10), cpus=2)
+    # Long activations (by history or by how long the running ones have run): start.
+    assert wants_start(_demand(run_ms=1000.0), cpus=2)
+    assert wants_start(_demand(run_ms=None, longest_busy_ms=40.0), cpus=2)
+    assert not wants_start(_demand(run_ms=None, longest_busy_ms=5.0), cpus=2)
+    # Burst packs must all run at once: always their own container.
+    assert wants_start(_demand(gang=True, waiting=2, starting=1, ready=8), cpus=2)
+
+
+def test_throttles_count_workers_per_minute_and_in_flight() -> None:
+    now = [0.0]
+    rate = Throttles(per_minute=5, concurrent=None, clock=lambda: now[0])
+    rate.admit(3)
+    rate.admit(2)
+    try:
+        rate.admit(1)
+        raise AssertionError("a sixth invocation in a minute was admitted")
+    except ApiError as refused:
+        assert refused.status == 429
+        assert refused.message == "Too many requests in the last minute (count: 5, allowed: 5)."
+    now[0] = 60.0
+    rate.admit(5)
+    assert rate.limits() == {"invocationsPerMinute": 5}
+
+    flight = Throttles(per_minute=None, concurrent=4)
+    flight.admit(4)
+    try:
+        flight.admit(1)
+        raise AssertionError("a fifth concurrent invocation was admitted")
+    except ApiError as refused:
+        assert refused.message == (
+            "Too many concurrent requests in flight (count: 4, allowed: 4)."
+        )
+    flight.done(2)
+    flight.admit(2)
+    assert Throttles(None, None).limits() == {}
+
+
+def test_memory_deaths_are_recognised_by_their_last_words() -> None:
+    assert died_of_memory(["2026-01-01T00:00:00.000000Z stderr: MemoryError"])
+    assert died_of_memory(["... stderr: memory allocation of 1048576 bytes failed"])
+    assert not died_of_memory(["... stderr: ZeroDivisionError: division by zero"])
