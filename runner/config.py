@@ -25,17 +25,24 @@ class Incompatible(ConfigError):
     """Values that are each fine but make no sense together; a sweep skips such a job."""
 
 
-class Mode(str, Enum):
+class Choice(str, Enum):
+    """An allowed value that reads as itself, e.g. in Hydra's run directory names."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Mode(Choice):
     map = "map"
     burst = "burst"
 
 
-class Backend(str, Enum):
+class Backend(Choice):
     local = "local"
     redis = "redis"
 
 
-class PlatformName(str, Enum):
+class PlatformName(Choice):
     local = "local"
     openwhisk = "openwhisk"
 
@@ -82,7 +89,7 @@ class BuildConfig:
     cache_dir: str = MISSING
 
 
-class StorageKind(str, Enum):
+class StorageKind(Choice):
     local = "local"
     s3 = "s3"
 
@@ -121,12 +128,12 @@ class ExperimentConfig:
     debug: bool = False
 
 
-class Lang(str, Enum):
+class Lang(Choice):
     python = "python"
     rust = "rust"
 
 
-class BuildMethod(str, Enum):
+class BuildMethod(Choice):
     python = "python"      # zip of the module, the burst package and vendored requirements
     cargo = "cargo"        # the local Rust toolchain, offline, inside a generated action loop
     docker = "docker"      # an OpenWhisk Rust runtime image's own `-compile`

@@ -147,3 +147,18 @@ def test_heterogeneous_packing_without_granularity(run_cli):
     activations = run.csv("activations.csv")
     assert sorted(activations["workers"]) == [2, 4, 4]
     assert sorted(run.csv("workers.csv")["worker_id"]) == list(range(10))
+
+
+def test_default_run_directory_is_under_outputs_and_says_what_ran(tmp_path, cache_dir, data_dir):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "runner", "mode=map", "workers=2", "app=sleep", "app.sleep_ms=1",
+         f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    [run_dir] = (tmp_path / "outputs" / "runs").glob("*/*")
+    assert run_dir.name.endswith("_sleep_map_w2")
+    assert f"run directory: {run_dir}" in done.stdout
