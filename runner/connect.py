@@ -109,11 +109,14 @@ def _read_props(process: subprocess.Popen, timeout_s: float) -> dict[str, str]:
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     reader.join(timeout_s)
-    if "APIHOST" not in props or "AUTH" not in props:
-        raise PlatformError(
-            f"embedded platform did not start within {timeout_s:.0f} s; see platform.log"
-        )
-    return props
+    if "APIHOST" in props and "AUTH" in props:
+        return props
+    code = process.poll()
+    if code is not None:
+        raise PlatformError(f"embedded platform exited at start (code {code}); see platform.log")
+    raise PlatformError(
+        f"embedded platform did not start within {timeout_s:.0f} s; see platform.log"
+    )
 
 
 @contextmanager
