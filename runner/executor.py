@@ -20,6 +20,10 @@ PAGE = 200
 # detection lag of a quiet spell short (one list request per cap is cheap).
 FAST_POLL_S = 0.05
 SLOW_POLL_S = 0.25
+# Request budget while waiting: at most max(10, pending/100) list requests per second,
+# i.e. at least 50 times fewer than polling each pending activation every 2 s.
+MIN_POLL_RATE = 10.0
+PENDING_PER_REQUEST = 100
 # Activations start after they are submitted; this much slack covers a controller
 # clock slightly behind ours (activations outside it are found by single GETs).
 CLOCK_SLACK_MS = 1000
@@ -134,9 +138,9 @@ class Executor:
                         else:
                             pending[sub.activation_id] = sub
                 unsubmitted = still
-                found = 0
+                found = pages = 0
                 try:
-                    found = self._poll(pending, outcomes) if pending else 0
+                    found, pages = self._poll(pending, outcomes) if pending else (0, 0)
                     if pending and time.monotonic() - last_single > SINGLE_GET_EVERY_S:
                         found += self._get_singly(pending, outcomes)
                         last_single = time.monotonic()
@@ -154,24 +158,27 @@ class Executor:
                         f"{poll_error}"
                     )
                 interval = FAST_POLL_S if found else min(interval * 1.5, SLOW_POLL_S)
-                time.sleep(interval)
+                budget = max(MIN_POLL_RATE, len(pending) / PENDING_PER_REQUEST)
+                time.sleep(max(interval, pages / budget))
         finally:
             for sub in pending.values():
                 outcomes += self.recorder.failed(
                     sub, "unfinished", "no result when the runner stopped waiting"
                 )
 
-    def _poll(self, pending: dict[str, Submission], outcomes: list[WorkerOutcome]) -> int:
-        """Pages through finished activations newest first; returns how many were new.
+    def _poll(self, pending: dict[str, Submission],
+              outcomes: list[WorkerOutcome]) -> tuple[int, int]:
+        """Pages through finished activations newest first; returns (new ones, pages read).
 
         Only activations that started after the oldest pending one was submitted
         can be new, so the window moves forward as the oldest ones finish and a
         round usually costs one page, however many activations already ended.
         """
         since = min(sub.submit_ms for sub in pending.values()) - CLOCK_SLACK_MS
-        found = 0
+        found = pages = 0
         skip = 0
         while pending:
+            pages += 1
             page = self.client.list_activations(
                 name=self.action, since=since, limit=PAGE, skip=skip, docs=True
             )
@@ -184,7 +191,7 @@ class Executor:
             if len(page) < PAGE:
                 break
             skip += PAGE
-        return found
+        return found, pages
 
     def _finished(self, sub: Submission, record: dict, detected_ms: int) -> list[WorkerOutcome]:
         """Records the activation; a failed one also gets its logs saved for the post-mortem."""
