@@ -60,6 +60,8 @@ def _task(cfg: DictConfig) -> float | None:
         outcome = experiment.run(cfg, run_dir)
     except config.ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
+        if cfg.debug:
+            traceback.print_exception(error)
         if not multirun:
             sys.exit(2)  # SystemExit passes through Hydra without its own error banner
         # In a sweep a bad job is recorded in its own directory and the others go on;

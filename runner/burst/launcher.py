@@ -3,7 +3,8 @@
 A line with ``burst_info`` is a burst pack and runs ``main(params, burst)``
 once per worker of the pack, in forked processes; any other line is a classic
 map activation and runs ``main(params)`` in this process (so module state
-stays warm between activations, as on OpenWhisk).
+stays warm between activations, as on OpenWhisk). A MemoryError ends the
+process, as a container at its memory limit would end.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from .spec import parse_pack_line
 from .worker import flush_stdio
 
 ANSWER_FD = 3
+# Exit code of a launcher that ran out of memory (as the platform's own Python loop uses).
+MEMORY_EXIT_CODE = 70
 # Keys of a pack line that describe the burst, not the activation's environment.
 BURST_KEYS = frozenset({"value", "burst_info", "middleware", "invoker_id", "debug"})
 
@@ -52,13 +55,20 @@ def serve(module: str, function: str = "main") -> None:
     for raw in sys.stdin.buffer:
         if not raw.strip():
             continue
-        answer = handle_line(raw, action)
+        try:
+            answer = handle_line(raw, action)
+        except MemoryError:
+            # Like a container at its memory limit: the process ends, and the platform
+            # reports that the action exhausted its memory (it reads this line in the logs).
+            flush_stdio()
+            os.write(2, b"MemoryError: the action exhausted its memory\n")
+            os._exit(MEMORY_EXIT_CODE)
         flush_stdio()
         _answer(answer)
 
 
 def handle_line(raw: bytes, action: ActionLoader) -> Any:
-    """Turn one activation line into its answer; never raises."""
+    """Turn one activation line into its answer; raises only MemoryError."""
     try:
         line = json.loads(raw)
         if not isinstance(line, dict):
@@ -68,6 +78,8 @@ def handle_line(raw: bytes, action: ActionLoader) -> Any:
         if "burst_info" in line:
             return run_pack(parse_pack_line(line), main, child_close_fds=(ANSWER_FD,))
         return _run_map(main, line.get("value", {}))
+    except MemoryError:
+        raise
     except (Exception, SystemExit) as exc:  # a warm container outlives its actions' failures
         traceback.print_exc()
         return {"error": describe(exc)}
@@ -76,6 +88,8 @@ def handle_line(raw: bytes, action: ActionLoader) -> Any:
 def _run_map(main: Callable[..., Any], params: Any) -> dict[str, Any]:
     try:
         result = main(params)
+    except MemoryError:
+        raise
     except (Exception, SystemExit) as exc:  # a warm container outlives its actions' failures
         traceback.print_exc()
         return {"error": describe(exc)}

@@ -74,7 +74,10 @@ def run_pack(
                 _spawn(spec, worker, params, main, pack_dir, deadline, tuple(child_close_fds))
             )
             notices.tick()  # forking a big pack can outlast a heartbeat's lifetime
-        _collect(children, spec.middleware.deadline_ms / 1000, notices)
+        # Stop halfway between the workers' deadline and the platform's: a worker still
+        # running then is killed and reported, and the pack answers before the platform
+        # kills it, so its pack-mates' envelopes (who waited on whom) are not lost with it.
+        _collect(children, (deadline.at + spec.middleware.deadline_ms / 1000) / 2, notices)
         return [child.envelope or _ended(child)[0] for child in children]
     finally:
         for child in children:

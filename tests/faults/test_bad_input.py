@@ -1,0 +1,153 @@
+"""Bad input through the CLI: one line on stderr naming the problem, the right exit code.
+
+Config errors (exit 2) are found before anything runs; a wrong key or an
+unreachable controller is found by running (exit 1). Neither prints a
+traceback unless `debug=true` asks for one. tests/test_config_errors.py
+covers the values this file does not.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent.parent
+
+
+def _one_line(run, exit_code: int, prefix: str) -> str:
+    assert run.returncode == exit_code, run.stderr
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith(prefix), lines[0]
+    return lines[0]
+
+
+CONFIG_ERRORS = [
+    (["burst.chunk_size=0"], "burst.chunk_size=0: must be an integer >= 1"),
+    (["wait.timeout_s=0"], "wait.timeout_s=0.0: must be > 0"),
+    (["wait.timeout_s=-5"], "wait.timeout_s=-5.0: must be > 0"),
+    (["app.memory=1"], "app.memory=1: must be an integer >= 128"),
+    (["app.timeout_ms=10"], "app.timeout_ms=10: must be an integer >= 100"),
+    (["platform.invokers=0"], "platform.invokers=0: must be an integer >= 1"),
+    (["platform.slots=0"], "platform.slots=0: must be an integer >= 1"),
+    (["repeat=0"], "repeat=0: must be an integer >= 1"),
+    (["repeat=two"], "repeat=two: must be an integer >= 1"),
+    (["invoke.blocking=maybe"], "invoke.blocking: Value 'maybe' is not a valid bool (type str)"),
+    (["storage=nfs"], "storage=nfs: no such storage; choose one of local, s3"),
+    (["mode=burst", "workers=4", "burst.granularity=5"],
+     "burst.granularity=5 > workers=4: a pack cannot hold more workers than the burst has"),
+    (["app=sleep", "app.action=/nonexistent.py"],
+     "app.action=/nonexistent.py: no such Python file or package (with __init__.py)"),
+    (["app=hello", "app.build=prebuilt", "app.action=action.py"],
+     "app.action=action.py: app.build=prebuilt takes the path of a .zip"),
+    (["app=hello", "app.build=prebuilt", "app.action=/nonexistent.zip"],
+     "app.action=/nonexistent.zip: no such file"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), CONFIG_ERRORS,
+                         ids=[" ".join(overrides) for overrides, _ in CONFIG_ERRORS])
+def test_bad_value_is_one_config_error_line(run_cli, overrides, expected):
+    line = _one_line(run_cli(*overrides, timeout=60), 2, "config error: ")
+    assert line == f"config error: {expected}"
+
+
+def test_a_directory_given_as_the_action_file_is_a_config_error(run_cli, tmp_path):
+    # What "unreadable" means to root, who reads files whatever their mode.
+    folder = tmp_path / "action.py"
+    folder.mkdir()
+    line = _one_line(run_cli("app=sleep", f"app.action={folder}", timeout=60), 2, "config error: ")
+    assert line == (f"config error: app.action={folder}: "
+                    "no such Python file or package (with __init__.py)")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode (chmod 000); "
+                    "the directory test above stands in for it")
+def test_an_unreadable_action_file_says_so(run_cli, tmp_path):
+    action = tmp_path / "action.py"
+    action.write_text("def main(args):\n    return {}\n")
+    action.chmod(0)
+    line = _one_line(run_cli("mode=map", "workers=1", "app=sleep", f"app.action={action}"), 1,
+                     "error: ")
+    assert line == f"error: [Errno 13] Permission denied: '{action}'"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ({"__main__.py": "def main(args):\n    return {}\n"},
+         "has no `exec` at its root (it holds __main__.py)"),
+        (b"this is not a zip", "is not a zip archive (File is not a zip file)"),
+    ],
+    ids=["without-exec", "not-a-zip"],
+)
+def test_a_prebuilt_zip_that_cannot_run_is_refused_before_deploying(
+        run_cli, tmp_path, content, problem):
+    archive = tmp_path / "action.zip"
+    if isinstance(content, bytes):
+        archive.write_bytes(content)
+    else:
+        with zipfile.ZipFile(archive, "w") as zipped:
+            for name, text in content.items():
+                zipped.writestr(name, text)
+    run = run_cli("mode=map", "workers=1", "app=hello", "app.build=prebuilt",
+                  f"app.action={archive}")
+    line = _one_line(run, 1, "error: ")  # a build error: the value is fine, the file is not
+    assert line == f"error: app.action={archive} {problem}"
+    assert run.summary["status"] == "error" and "deploy_ms" not in run.summary
+
+
+@pytest.fixture
+def standalone_platform():
+    """A platform of its own, as a cluster would be: APIHOST and the right AUTH."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runner.platform", "--port", "0", "--exit-with-stdin"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=PROJECT,
+    )
+    props = dict(process.stdout.readline().decode().strip().split("=", 1) for _ in range(2))
+    yield props
+    process.stdin.close()
+    process.wait(timeout=30)
+
+
+WRONG_KEY = ("error: HTTP 401: the controller rejected the key: check platform.auth "
+             "(or AUTH in ~/.wskprops)")
+
+
+def test_a_wrong_key_is_one_line_naming_the_setting(run_cli, standalone_platform):
+    run = run_cli("platform=openwhisk", f"platform.api_host={standalone_platform['APIHOST']}",
+                  "platform.auth=wrong:key", "mode=map", "workers=2", "app=sleep")
+    assert _one_line(run, 1, "error: ") == WRONG_KEY
+    assert run.summary["status"] == "error"
+    assert f"run directory: {run.run_dir}" in run.stdout
+
+
+def test_debug_adds_the_traceback(run_cli, standalone_platform):
+    run = run_cli("platform=openwhisk", f"platform.api_host={standalone_platform['APIHOST']}",
+                  "platform.auth=wrong:key", "mode=map", "workers=2", "app=sleep", "debug=true")
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert lines[0] == WRONG_KEY
+    assert lines[1] == "Traceback (most recent call last):"
+    assert lines[-1].startswith("runner.openwhisk.OpenWhiskError: HTTP 401")
+
+    config = run_cli("workers=0", "debug=true", timeout=60)
+    assert config.returncode == 2
+    lines = config.stderr.strip().splitlines()
+    assert lines[0] == "config error: workers=0: must be an integer >= 1"
+    assert lines[1] == "Traceback (most recent call last):"
+    assert lines[-1] == "runner.config.ConfigError: workers=0: must be an integer >= 1"
+
+
+def test_an_unreachable_controller_is_one_line_naming_it(run_cli):
+    # connection failures are retried with backoff first (about 11 s), then reported
+    run = run_cli("platform=openwhisk", "platform.api_host=http://127.0.0.1:9",
+                  "platform.auth=any:key", "mode=map", "workers=2", "app=sleep")
+    assert _one_line(run, 1, "error: ") == "error: cannot reach http://127.0.0.1:9: ConnectionError"
+    assert run.summary["status"] == "error"
