@@ -117,7 +117,8 @@ class OpenWhiskClient:
                     requests.exceptions.ChunkedEncodingError) as error:
                 if method not in IDEMPOTENT or last:
                     raise OpenWhiskError(0, f"cannot reach {self.host}: "
-                                            f"{type(error).__name__}") from error
+                                            f"{type(error).__name__} (check platform.api_host, "
+                                            "or APIHOST in ~/.wskprops)") from error
             else:
                 if response.status_code == 401:
                     raise OpenWhiskError(401, "the controller rejected the key: check "

@@ -141,11 +141,12 @@ def _enter_child(parent: int, close_fds: tuple[int, ...]) -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
+    # The launcher's answer fd is pointed at /dev/null rather than closed, so a worker that
+    # writes to fd 3 (as a map action may) cannot hit a socket that reused the number.
+    sink = os.open(os.devnull, os.O_WRONLY)
     for fd in close_fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+        os.dup2(sink, fd)
+    os.close(sink)
 
 
 def _collect(children: list[_Child], kill_at: float, notices: PackNotices) -> None:

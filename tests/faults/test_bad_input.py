@@ -149,5 +149,7 @@ def test_an_unreachable_controller_is_one_line_naming_it(run_cli):
     # connection failures are retried with backoff first (about 11 s), then reported
     run = run_cli("platform=openwhisk", "platform.api_host=http://127.0.0.1:9",
                   "platform.auth=any:key", "mode=map", "workers=2", "app=sleep")
-    assert _one_line(run, 1, "error: ") == "error: cannot reach http://127.0.0.1:9: ConnectionError"
+    assert _one_line(run, 1, "error: ") == (
+        "error: cannot reach http://127.0.0.1:9: ConnectionError "
+        "(check platform.api_host, or APIHOST in ~/.wskprops)")
     assert run.summary["status"] == "error"
