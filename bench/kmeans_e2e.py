@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from ow_apps import storage
 from ow_apps.kmeans import Params, dataset, initial_centroids
-from ow_apps.kmeans.lloyd import centroid_shift, partial_sums, update_centroids
+from ow_apps.kmeans.lloyd import lloyd
 from runner.config import app_params
 
 from .cli import run_cli
@@ -51,16 +51,8 @@ def numpy_lloyd(params: Params, location: storage.Location) -> tuple[float, int]
     """(milliseconds, iterations) of the whole computation in one process, input read included."""
     started = time.perf_counter()
     points = np.frombuffer(storage.read(location)).reshape(params.points, params.dims)
-    centroids = initial_centroids(params, location)
-    iterations = 0
-    while iterations < params.iterations:
-        sums, counts = partial_sums(points, centroids)
-        updated = update_centroids(centroids, sums, counts)
-        shift = centroid_shift(centroids, updated)
-        centroids = updated
-        iterations += 1
-        if shift < params.threshold:
-            break
+    _, iterations = lloyd(points, initial_centroids(params, location), params.iterations,
+                          params.threshold)
     return (time.perf_counter() - started) * 1000, iterations
 
 

@@ -86,3 +86,16 @@ def redis_uri() -> Iterator[str]:
     yield f"redis://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(10)
+
+
+@pytest.fixture
+def standalone_platform() -> Iterator[dict[str, str]]:
+    """A platform the runner does not own, as a cluster would be: its APIHOST and AUTH."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runner.platform", "--port", "0", "--exit-with-stdin"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=PROJECT,
+    )
+    props = dict(process.stdout.readline().decode().strip().split("=", 1) for _ in range(2))
+    yield props
+    process.stdin.close()
+    process.wait(timeout=30)

@@ -18,7 +18,7 @@ from runner.apps import RunContext, Validation
 from runner.config import AppConfig
 
 from .. import storage
-from .lloyd import centroid_shift, partial_sums, update_centroids
+from .lloyd import centroid_shift, lloyd, update_centroids
 
 
 @dataclass
@@ -109,16 +109,8 @@ def validate(params: Params, ctx: RunContext, answer: dict) -> Validation:
         return Validation(False, "no final centroids")
     location = dataset(params, storage.root(ctx.storage, ctx.data_dir))
     points = np.frombuffer(storage.read(location)).reshape(params.points, params.dims)
-    centroids = initial_centroids(params, location)
-    expected_iterations = 0
-    while expected_iterations < params.iterations:
-        sums, counts = partial_sums(points, centroids)
-        updated = update_centroids(centroids, sums, counts)
-        shift = centroid_shift(centroids, updated)
-        centroids = updated
-        expected_iterations += 1
-        if shift < params.threshold:
-            break
+    centroids, expected_iterations = lloyd(points, initial_centroids(params, location),
+                                           params.iterations, params.threshold)
     got = np.array(answer["centroids"])
     if got.shape != centroids.shape or not np.allclose(got, centroids, rtol=1e-9, atol=1e-9):
         error = np.abs(got - centroids).max() if got.shape == centroids.shape else "shape"

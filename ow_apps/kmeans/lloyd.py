@@ -34,3 +34,18 @@ def update_centroids(centroids: np.ndarray, sums: np.ndarray, counts: np.ndarray
 
 def centroid_shift(before: np.ndarray, after: np.ndarray) -> float:
     return float(np.linalg.norm(after - before, axis=1).max())
+
+
+def lloyd(points: np.ndarray, centroids: np.ndarray, iterations: int,
+          threshold: float) -> tuple[np.ndarray, int]:
+    """The whole computation in one process: the reference both modes must reproduce."""
+    done = 0
+    while done < iterations:
+        sums, counts = partial_sums(points, centroids)
+        updated = update_centroids(centroids, sums, counts)
+        shift = centroid_shift(centroids, updated)
+        centroids = updated
+        done += 1
+        if shift < threshold:
+            break
+    return centroids, done

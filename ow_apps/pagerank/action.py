@@ -6,25 +6,12 @@ with the contributions allreduced; worker 0 writes the final ranks.
 objects in map mode, the allreduce in burst mode.
 """
 
-import time
 from typing import Any
 
 import numpy as np
 import storage
+from phases import Clock
 from powerstep import contributions, read_partition, step
-
-
-class Clock:
-    """Accumulates milliseconds per phase; `lap` charges the time since the last lap."""
-
-    def __init__(self) -> None:
-        self.ms = {"read_ms": 0.0, "compute_ms": 0.0, "comm_ms": 0.0, "write_ms": 0.0}
-        self._last = time.perf_counter()
-
-    def lap(self, phase: str) -> None:
-        now = time.perf_counter()
-        self.ms[phase] += (now - self._last) * 1000
-        self._last = now
 
 
 def _add(left: Any, right: Any) -> np.ndarray:

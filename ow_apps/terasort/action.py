@@ -6,12 +6,12 @@ Phase times mean the same in both modes: `comm_ms` is the shuffle (intermediate
 files in map mode, messages in burst mode), `read_ms` the input, `write_ms` the output.
 """
 
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import storage
+from phases import Clock
 from teraformat import (
     RECORD,
     RECORD_BYTES,
@@ -21,19 +21,6 @@ from teraformat import (
     shuffle_path,
     sort_by_key,
 )
-
-
-class Clock:
-    """Accumulates milliseconds per phase; `lap` charges the time since the last lap."""
-
-    def __init__(self) -> None:
-        self.ms = {"read_ms": 0.0, "compute_ms": 0.0, "comm_ms": 0.0, "write_ms": 0.0}
-        self._last = time.perf_counter()
-
-    def lap(self, phase: str) -> None:
-        now = time.perf_counter()
-        self.ms[phase] += (now - self._last) * 1000
-        self._last = now
 
 
 def _read_slice(args: dict) -> np.ndarray:

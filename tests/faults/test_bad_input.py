@@ -9,8 +9,6 @@ covers the values this file does not.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -101,19 +99,6 @@ def test_a_prebuilt_zip_that_cannot_run_is_refused_before_deploying(
     line = _one_line(run, 1, "error: ")  # a build error: the value is fine, the file is not
     assert line == f"error: app.action={archive} {problem}"
     assert run.summary["status"] == "error" and "deploy_ms" not in run.summary
-
-
-@pytest.fixture
-def standalone_platform():
-    """A platform of its own, as a cluster would be: APIHOST and the right AUTH."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "runner.platform", "--port", "0", "--exit-with-stdin"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=PROJECT,
-    )
-    props = dict(process.stdout.readline().decode().strip().split("=", 1) for _ in range(2))
-    yield props
-    process.stdin.close()
-    process.wait(timeout=30)
 
 
 WRONG_KEY = ("error: HTTP 401: the controller rejected the key: check platform.auth "

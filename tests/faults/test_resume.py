@@ -9,22 +9,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
-
-
-@pytest.fixture
-def standalone_platform():
-    """A platform the runner does not own: it keeps running after the runner is stopped."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "runner.platform", "--port", "0", "--exit-with-stdin"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=PROJECT,
-    )
-    props = dict(process.stdout.readline().decode().strip().split("=", 1) for _ in range(2))
-    yield props
-    process.stdin.close()
-    process.wait(timeout=30)
 
 
 def test_resume_collects_activations_that_finished_after_the_interrupt(
