@@ -242,7 +242,10 @@ def summarize(run_dir: Path, identity: dict[str, Any], steps: dict[str, float],
     else:
         row["makespan_ms"] = math.nan
         row["invoke_spread_ms"] = math.nan
-    row["startup_spread_ms"] = _span(workers["start_ms"]) if len(workers) else math.nan
+    # per stage: the workers of a multi-stage app start again at every stage
+    row["startup_spread_ms"] = (
+        float(workers.groupby("stage")["start_ms"].agg(_span).max()) if len(workers) else math.nan
+    )
     row["activations"] = len(activations)
     row["failed"] = int((workers["error"].notna()).sum()) if len(workers) else 0
     row.update({f"{name}_ms": round(ms, 3) for name, ms in steps.items()})

@@ -26,3 +26,12 @@ def test_kmeans_matches_numpy(run_cli, mode):
 def test_kmeans_wrong_threshold_type_is_a_config_error(run_cli):
     run = run_cli("app=kmeans", "app.threshold=abc")
     assert run.returncode == 2 and "app.threshold" in run.stderr
+
+
+def test_startup_spread_is_measured_within_each_stage(run_cli):
+    run = run_cli("mode=map", "workers=3", *SMALL)
+    assert run.returncode == 0, run.stderr
+    workers = run.csv("workers.csv")
+    per_stage = workers.groupby("stage")["start_ms"].agg(lambda s: s.max() - s.min())
+    assert run.summary["startup_spread_ms"] == per_stage.max()
+    assert run.summary["startup_spread_ms"] < workers["start_ms"].max() - workers["start_ms"].min()
