@@ -161,6 +161,17 @@ class Executor:
                 budget = max(MIN_POLL_RATE, len(pending) / PENDING_PER_REQUEST)
                 time.sleep(max(interval, pages / budget))
         finally:
+            # Stopped early (Ctrl-C, deadline): invocations not yet sent never will be; those in
+            # flight are let finish so their activations are on record as unfinished.
+            for future in unsubmitted:
+                future.cancel()
+            for future in unsubmitted:
+                if future.cancelled():
+                    continue
+                result = future.result()
+                for sub in result if isinstance(result, list) else [result]:
+                    if sub.activation_id is not None:
+                        pending[sub.activation_id] = sub
             for sub in pending.values():
                 outcomes += self.recorder.failed(
                     sub, "unfinished", "no result when the runner stopped waiting"

@@ -58,3 +58,28 @@ def test_interrupt_during_wait_keeps_rows_and_leaves_no_process(tmp_path, cache_
     assert not Path(f"/proc/{platform_pid}").exists() or \
         "Z" in Path(f"/proc/{platform_pid}/stat").read_text().split()[2]
     assert _processes_with(f"__OW_API_HOST={api_host}".encode()) == []
+
+
+def test_interrupt_during_invoke_stops_invoking_and_keeps_what_was_sent(tmp_path, cache_dir,
+                                                                        data_dir):
+    run_dir = tmp_path / "run"
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "runner", "mode=map", "workers=5000", "app=sleep",
+         "app.sleep_ms=600000", "invoke.concurrency=1", "platform.slots=2",
+         f"hydra.run.dir={run_dir}",
+         f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
+        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    log = run_dir / "platform.log"
+    deadline = time.monotonic() + 60
+    while not (log.exists() and b"pid" in log.read_bytes()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2.5)  # deployed, invoking one at a time
+    runner.send_signal(signal.SIGINT)
+    stdout, stderr = runner.communicate(timeout=60)
+    assert runner.returncode == 130, stderr
+    activations = pd.read_csv(run_dir / "activations.csv")
+    assert 0 < len(activations) < 5000, "invoking stopped at the interrupt"
+    assert (activations["status"] == "unfinished").all()
+    assert activations["activation_id"].notna().all() and activations["activation_id"].is_unique
+    assert pd.read_csv(run_dir / "summary.csv").iloc[0]["status"] == "interrupted"
