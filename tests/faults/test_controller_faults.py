@@ -85,9 +85,10 @@ def controller():
                 return
             if fault == "slow":
                 time.sleep(0.5)
-            if fault in ("429", "503", "500"):
+            if fault in ("429", "503", "500", "404"):
                 message = {"429": "Too many concurrent requests in flight (count: 9, allowed: 8).",
-                           "503": "Service Unavailable", "500": "Internal Server Error"}[fault]
+                           "503": "Service Unavailable", "500": "Internal Server Error",
+                           "404": "The requested resource does not exist."}[fault]
                 self._reply(int(fault), {"error": message, "code": 1})
                 return
             url = urlparse(self.path)
@@ -169,3 +170,11 @@ def test_a_controller_that_never_answers_the_list_ends_at_the_deadline(controlle
     recorder.close()
     workers = pd.read_csv(tmp_path / "workers.csv")
     assert len(workers) == 2 and (workers["status"] == "unfinished").all()
+
+
+def test_unknown_action_is_a_failed_row_with_the_controllers_message(controller, tmp_path):
+    controller.faults = ["404"] * 2
+    outcomes, activations = run_map(controller, tmp_path, workers=2)
+    assert not any(o.ok for o in outcomes)
+    assert (activations["status"] == "not invoked").all()
+    assert activations["error"].str.contains("HTTP 404: The requested resource does not").all()
