@@ -146,9 +146,11 @@ class Executor:
                         last_single = time.monotonic()
                 except OpenWhiskError as error:  # the controller may recover before the deadline
                     poll_error = f"; last poll failed: {error}"
-                finished = expected - len(pending) - len(unsubmitted)
-                failed = sum(1 for o in outcomes if not o.ok)
-                progress.update(finished, expected, failed, final=not (unsubmitted or pending))
+                if progress.enabled:  # counting costs a pass over the outcomes: only for a screen
+                    finished = expected - len(pending) - len(unsubmitted)
+                    failed = sum(1 for o in outcomes if not o.ok)
+                    progress.update(finished, expected, failed,
+                                    final=not (unsubmitted or pending))
                 if not (unsubmitted or pending):
                     break
                 if time.monotonic() > deadline:

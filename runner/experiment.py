@@ -66,9 +66,9 @@ def _deploy(client: OpenWhiskClient, name: str, artifact: build.Artifact,
     current = client.get_action(name)
     if current is not None:
         notes = {a.get("key"): a.get("value") for a in current.get("annotations", [])}
-        if notes.get(DIGEST_ANNOTATION) == artifact.digest and current.get("limits", {}) == {
-            **current.get("limits", {}), **limits
-        }:
+        deployed_limits = current.get("limits", {})
+        same_limits = all(deployed_limits.get(key) == value for key, value in limits.items())
+        if notes.get(DIGEST_ANNOTATION) == artifact.digest and same_limits:
             return False
     client.put_action(name, {
         "exec": artifact.exec_body(),

@@ -26,6 +26,16 @@ def _close(fd: int) -> None:
         pass
 
 
+def read_now(fd: int) -> bytes | None:
+    """What a non-blocking pipe holds now: None if nothing yet, b"" at EOF (or a broken pipe)."""
+    try:
+        return os.read(fd, _CHUNK)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
+
+
 @dataclass(frozen=True)
 class Oversized:
     """An answer line longer than the channel's limit: only its length in bytes is kept."""
@@ -60,12 +70,9 @@ class LineChannel:
     def drain(self) -> None:
         """Move everything readable now into complete lines (and note EOF)."""
         while not self._eof:
-            try:
-                data = os.read(self._fd, _CHUNK)
-            except BlockingIOError:
+            data = read_now(self._fd)
+            if data is None:
                 return
-            except OSError:
-                data = b""
             if not data:
                 self._eof = True
                 self._loop.remove_reader(self._fd)
@@ -175,12 +182,9 @@ class LogCapture:
     def drain(self) -> None:
         """Read everything available now; complete lines go to the sink."""
         while self._open:
-            try:
-                data = os.read(self._fd, _CHUNK)
-            except BlockingIOError:
+            data = read_now(self._fd)
+            if data is None:
                 return
-            except OSError:
-                data = b""
             if not data:
                 self._stop_reading()
                 return
