@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from runner import build, connect, experiment
+from runner.config import WaitConfig
 from runner.executor import Executor
 from runner.openwhisk import BurstOptions, OpenWhiskClient
 from runner.results import Recorder
@@ -56,12 +57,13 @@ def started(scratch: Path, source: Path, action: str) -> Iterator[Platform]:
         yield Platform(connection.client, action, cfg.invoke.concurrency)
 
 
-def map_run(platform: Platform, payloads: list[dict[str, Any]], run_dir: Path) -> MapRun:
+def map_run(platform: Platform, payloads: list[dict[str, Any]], run_dir: Path,
+            poll_rate: float = WaitConfig.poll_rate) -> MapRun:
     """One map stage exactly as the runner executes it, recorded into `run_dir`."""
     run_dir.mkdir(parents=True, exist_ok=True)
     recorder = Recorder(run_dir)
     executor = Executor(platform.client, platform.action, recorder, platform.concurrency,
-                        WAIT_TIMEOUT_S, "map", BurstOptions())
+                        WAIT_TIMEOUT_S, "map", BurstOptions(), poll_rate=poll_rate)
     before = platform.client.requests_sent
     started_at = time.perf_counter()
     try:

@@ -82,6 +82,7 @@ class InvokeConfig:
 @dataclass
 class WaitConfig:
     timeout_s: float = 600.0
+    poll_rate: float = 6.0
 
 
 @dataclass
@@ -187,6 +188,10 @@ def validate(cfg: DictConfig) -> None:
                           "a pack cannot hold more workers than the burst has")
     if cfg.wait.timeout_s <= 0:
         raise ConfigError(f"wait.timeout_s={cfg.wait.timeout_s}: must be > 0")
+    if cfg.wait.poll_rate <= 0:
+        raise ConfigError(
+            f"wait.poll_rate={cfg.wait.poll_rate}: must be > 0 (list requests per second)"
+        )
     if cfg.burst.backend == Backend.redis and not cfg.burst.backend_uri:
         raise ConfigError(
             "burst.backend=redis needs burst.backend_uri (e.g. redis://127.0.0.1:6379)"

@@ -143,7 +143,7 @@ def cluster(api_host: str | None, auth: str | None, namespace: str, insecure: bo
 def from_config(cfg: DictConfig, run_dir: Path) -> AbstractContextManager[Connection]:
     """The connection the config asks for."""
     platform = cfg.platform
-    pool = cfg.invoke.concurrency
+    pool = cfg.invoke.concurrency + 1  # the invoking threads and the poller
     if platform.name == PlatformName.local:
         return embedded(
             run_dir, platform.invokers, platform.slots, platform.max_starting,

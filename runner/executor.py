@@ -11,28 +11,23 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from .config import WaitConfig
 from .openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
+from .polling import ActivationPoller, Found, now_ms
 from .progress import Progress
 from .results import Recorder, Submission, WorkerOutcome
 
-PAGE = 200
 # Poll cadence: quick while results arrive, backing off to a cap that still keeps the
 # detection lag of a quiet spell short (one list request per cap is cheap).
 FAST_POLL_S = 0.05
 SLOW_POLL_S = 0.25
-# Request budget while waiting: at most max(10, pending/100) list requests per second,
-# i.e. at least 50 times fewer than polling each pending activation every 2 s.
-MIN_POLL_RATE = 10.0
+# Above the configured poll rate, one list request per second for every 100 pending
+# activations: still 50 times fewer than polling each of them every 2 s.
 PENDING_PER_REQUEST = 100
-# Activations start after they are submitted; this much slack covers a controller
-# clock slightly behind ours (activations outside it are found by single GETs).
-CLOCK_SLACK_MS = 1000
+# When the list has found nothing for this long, a few pending activations are also
+# fetched one by one, in case the list misses them (a controller clock stepped back).
 SINGLE_GET_EVERY_S = 5.0
 SINGLE_GETS_PER_ROUND = 10
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class WaitTimeout(RuntimeError):
@@ -44,7 +39,7 @@ class Executor:
 
     def __init__(self, client: OpenWhiskClient, action: str, recorder: Recorder,
                  concurrency: int, timeout_s: float, mode: str, burst_options: BurstOptions,
-                 blocking: bool = False):
+                 blocking: bool = False, poll_rate: float = WaitConfig.poll_rate):
         self.client = client
         self.action = action
         self.recorder = recorder
@@ -53,7 +48,9 @@ class Executor:
         self.mode = mode
         self.burst_options = burst_options
         self.blocking = blocking
+        self.poll_rate = poll_rate
         self.outcomes: list[WorkerOutcome] = []  # every worker of every stage, for the summary
+        self.poller = ActivationPoller(client, action)
 
     def run(self, payloads: list[dict[str, Any]], stage: str | None = None) -> list[WorkerOutcome]:
         """One stage in the experiment's mode."""
@@ -120,10 +117,11 @@ class Executor:
         unsubmitted = list(futures)
         deadline = time.monotonic() + self.timeout_s
         interval = FAST_POLL_S
-        last_single = time.monotonic()
+        last_news = time.monotonic()  # of the last round that found something, or a single GET
         poll_error = ""
         try:
             while unsubmitted or pending:
+                round_start = time.monotonic()
                 still = []
                 for future in unsubmitted:
                     if not future.done():
@@ -138,14 +136,20 @@ class Executor:
                         else:
                             pending[sub.activation_id] = sub
                 unsubmitted = still
-                found = pages = 0
+                found: list[Found] = []
+                pages = 0
                 try:
-                    found, pages = self._poll(pending, outcomes) if pending else (0, 0)
-                    if pending and time.monotonic() - last_single > SINGLE_GET_EVERY_S:
-                        found += self._get_singly(pending, outcomes)
-                        last_single = time.monotonic()
+                    if pending:
+                        pages = self.poller.poll(pending, found)
+                    if pending and time.monotonic() - last_news > SINGLE_GET_EVERY_S:
+                        self.poller.get_singly(pending, SINGLE_GETS_PER_ROUND, found)
+                        last_news = time.monotonic()
                 except OpenWhiskError as error:  # the controller may recover before the deadline
                     poll_error = f"; last poll failed: {error}"
+                if found:
+                    last_news = time.monotonic()
+                for done in found:
+                    outcomes += self._finished(done.submission, done.record, done.detected_ms)
                 if progress.enabled:  # counting costs a pass over the outcomes: only for a screen
                     finished = expected - len(pending) - len(unsubmitted)
                     failed = sum(1 for o in outcomes if not o.ok)
@@ -160,8 +164,9 @@ class Executor:
                         f"{poll_error}"
                     )
                 interval = FAST_POLL_S if found else min(interval * 1.5, SLOW_POLL_S)
-                budget = max(MIN_POLL_RATE, len(pending) / PENDING_PER_REQUEST)
-                time.sleep(max(interval, pages / budget))
+                budget = max(self.poll_rate, len(pending) / PENDING_PER_REQUEST)
+                next_poll = round_start + max(interval, pages / budget)
+                time.sleep(max(0.0, next_poll - time.monotonic()))
         finally:
             # Stopped early (Ctrl-C, deadline): invocations not yet sent never will be; those in
             # flight are let finish so their activations are on record as unfinished.
@@ -179,33 +184,6 @@ class Executor:
                     sub, "unfinished", "no result when the runner stopped waiting"
                 )
 
-    def _poll(self, pending: dict[str, Submission],
-              outcomes: list[WorkerOutcome]) -> tuple[int, int]:
-        """Pages through finished activations newest first; returns (new ones, pages read).
-
-        Only activations that started after the oldest pending one was submitted
-        can be new, so the window moves forward as the oldest ones finish and a
-        round usually costs one page, however many activations already ended.
-        """
-        since = min(sub.submit_ms for sub in pending.values()) - CLOCK_SLACK_MS
-        found = pages = 0
-        skip = 0
-        while pending:
-            pages += 1
-            page = self.client.list_activations(
-                name=self.action, since=since, limit=PAGE, skip=skip, docs=True
-            )
-            detected = now_ms()
-            for record in page:
-                sub = pending.pop(record.get("activationId"), None)
-                if sub is not None:
-                    outcomes += self._finished(sub, record, detected)
-                    found += 1
-            if len(page) < PAGE:
-                break
-            skip += PAGE
-        return found, pages
-
     def _finished(self, sub: Submission, record: dict, detected_ms: int) -> list[WorkerOutcome]:
         """Records the activation; a failed one also gets its logs saved for the post-mortem."""
         outcomes = self.recorder.finished(sub, record, detected_ms)
@@ -218,13 +196,3 @@ class Executor:
                     logs = [f"(logs unavailable: {error})"]
             self.recorder.save_logs(record["activationId"], logs)
         return outcomes
-
-    def _get_singly(self, pending: dict[str, Submission], outcomes: list[WorkerOutcome]) -> int:
-        """Fallback for activations the list misses (e.g. controller clock behind ours)."""
-        found = 0
-        for activation_id in list(pending)[:SINGLE_GETS_PER_ROUND]:
-            record = self.client.get_activation(activation_id)
-            if record is not None:
-                outcomes += self._finished(pending.pop(activation_id), record, now_ms())
-                found += 1
-        return found

@@ -131,7 +131,7 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
             extra["deployed"] = "uploaded" if uploaded else "unchanged"
             executor = Executor(connection.client, cfg.app.name, recorder,
                                 cfg.invoke.concurrency, cfg.wait.timeout_s, cfg.mode.value,
-                                _burst_options(cfg), cfg.invoke.blocking)
+                                _burst_options(cfg), cfg.invoke.blocking, cfg.wait.poll_rate)
             with steps.step("run"):
                 answer = _run_app(app, params, ctx, executor)
             extra["requests"] = connection.client.requests_sent

@@ -18,6 +18,7 @@ import pytest
         (["burst.backend=redis"], "burst.backend=redis needs burst.backend_uri"),
         (["burst.backend=carrier-pigeon"], "burst.backend: Invalid value 'carrier-pigeon'"),
         (["invoke.concurrency=0"], "invoke.concurrency=0"),
+        (["wait.poll_rate=0"], "wait.poll_rate=0.0: must be > 0 (list requests per second)"),
     ],
 )
 def test_config_error_is_one_line_with_exit_code_2(run_cli, overrides, expected):

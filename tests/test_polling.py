@@ -1,0 +1,189 @@
+"""Waiting for activations: few requests, nothing missed, whatever the order or the clocks.
+
+The request count is checked against the embedded platform over real HTTP. A
+small fake controller stands in where the embedded platform cannot misbehave:
+a clock far behind ours, and thousands of activations ending out of start order.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+
+from runner import build, experiment
+from runner.apps import app_file
+from runner.executor import Executor
+from runner.openwhisk import BurstOptions, OpenWhiskClient
+from runner.results import Recorder
+
+BASELINE_PERIOD_MS = 2000
+
+
+def run_map(client: OpenWhiskClient, action: str, payloads: list[dict], run_dir: Path,
+            concurrency: int = 64) -> tuple[list, pd.DataFrame, int]:
+    """Executor.map as the runner calls it; returns outcomes, activations.csv, requests sent."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    recorder = Recorder(run_dir)
+    executor = Executor(client, action, recorder, concurrency=concurrency, timeout_s=120,
+                        mode="map", burst_options=BurstOptions())
+    before = client.requests_sent
+    try:
+        outcomes = executor.map(payloads)
+    finally:
+        recorder.close()
+    return outcomes, pd.read_csv(run_dir / "activations.csv"), client.requests_sent - before
+
+
+def per_activation_polling_requests(activations: pd.DataFrame) -> int:
+    """GETs of a client that, once all are invoked, GETs each unfinished one every 2 s.
+
+    Each activation costs one GET per round that starts before it ends, plus the
+    round that finds it ended.
+    """
+    first_round = activations["accepted_ms"].max()
+    rounds_before_end = (activations["end_ms"] - first_round) // BASELINE_PERIOD_MS + 1
+    return int(rounds_before_end.clip(lower=0).sum() + len(activations))
+
+
+def test_a_thousand_activations_cost_fifty_times_fewer_requests_than_polling_each(
+        standalone_platform, tmp_path):
+    client = OpenWhiskClient(standalone_platform["APIHOST"], standalone_platform["AUTH"],
+                             pool_size=65)
+    artifact = build.build_python_action(app_file("sleep", "action.py"), "main", tmp_path / "b")
+    experiment._deploy(client, "sleep", artifact, 128, 60_000)
+    payloads = [{"sleep_ms": 1000} for _ in range(1000)]
+
+    outcomes, activations, requests = run_map(client, "sleep", payloads, tmp_path / "run")
+
+    assert all(outcome.ok for outcome in outcomes) and len(activations) == 1000
+    waiting = requests - 1000  # the invocations themselves
+    baseline = per_activation_polling_requests(activations)
+    assert waiting * 50 <= baseline, f"{waiting} requests while waiting vs {baseline}"
+    lags = activations["detected_ms"] - activations["end_ms"]
+    assert (lags >= 0).all(), "an activation cannot be seen before it ended"
+
+
+class SkewedController:
+    """Map activations with their own durations, on a clock `skew_ms` off ours."""
+
+    def __init__(self, skew_ms: int, durations_ms: list[int]):
+        self.skew_ms = skew_ms
+        self.durations_ms = list(durations_ms)
+        self.activations: dict[str, dict] = {}
+        self.list_requests = 0
+        self.single_gets = 0
+        self.lock = threading.Lock()
+
+    def clock(self) -> int:
+        return int(time.time() * 1000) + self.skew_ms
+
+    def invoke(self, body: dict) -> dict:
+        with self.lock:
+            duration = self.durations_ms.pop(0)
+            activation_id = uuid.uuid4().hex
+            start = self.clock()
+            self.activations[activation_id] = {
+                "activationId": activation_id, "name": "hello", "start": start,
+                "end": start + duration, "duration": duration,
+                "response": {"status": "success", "statusCode": 0, "success": True,
+                             "result": {"worker_id": body["worker_id"]}},
+                "annotations": [],
+            }
+        return {"activationId": activation_id}
+
+    def listing(self, query: dict) -> list[dict]:
+        self.list_requests += 1
+        now = self.clock()
+        since = int(query.get("since", ["0"])[0])
+        with self.lock:
+            done = [a for a in self.activations.values() if a["end"] <= now and a["start"] >= since]
+        done.sort(key=lambda a: a["start"], reverse=True)
+        skip, limit = int(query["skip"][0]), int(query["limit"][0])
+        return done[skip: skip + limit]
+
+    def get(self, activation_id: str) -> dict | None:
+        self.single_gets += 1
+        record = self.activations.get(activation_id)
+        return record if record and record["end"] <= self.clock() else None
+
+
+@pytest.fixture
+def skewed():
+    servers = []
+
+    def start(skew_ms: int, durations_ms: list[int]) -> tuple[SkewedController, str]:
+        fake = SkewedController(skew_ms, durations_ms)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _reply(self, status: int, body) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                self._reply(202, fake.invoke(body))
+
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                if url.path.endswith("/activations"):
+                    self._reply(200, fake.listing(parse_qs(url.query)))
+                    return
+                record = fake.get(url.path.rsplit("/", 1)[-1])
+                if record is None:
+                    self._reply(404, {"error": "The requested resource does not exist.",
+                                      "code": 1})
+                else:
+                    self._reply(200, record)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return fake, f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def test_a_controller_clock_far_behind_ours_still_finds_every_activation(skewed, tmp_path):
+    fake, url = skewed(skew_ms=-30_000, durations_ms=[100] * 40)
+    client = OpenWhiskClient(url, "u:k")
+
+    outcomes, activations, _ = run_map(client, "hello", [{}] * 40, tmp_path, concurrency=8)
+
+    assert [o.result["worker_id"] for o in outcomes] == list(range(40))
+    # One round of single GETs teaches the poller the clock; the list finds the rest.
+    assert fake.single_gets <= 10
+    assert activations["activation_id"].is_unique
+
+
+def test_activations_ending_out_of_start_order_are_all_found_in_deep_scans(skewed, tmp_path):
+    durations = [random.Random(7).randrange(20, 1500) for _ in range(800)]
+    fake, url = skewed(skew_ms=0, durations_ms=durations)
+    client = OpenWhiskClient(url, "u:k")
+
+    outcomes, activations, _ = run_map(client, "hello", [{}] * 800, tmp_path)
+
+    assert [o.result["worker_id"] for o in outcomes] == list(range(800))
+    by_id = activations.set_index("activation_id")
+    recorded = by_id["end_ms"] - by_id["start_ms"]
+    assert (recorded == by_id.index.map(lambda i: fake.activations[i]["duration"])).all()
+    assert fake.single_gets == 0, "the list alone found them"
