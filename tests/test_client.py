@@ -36,7 +36,8 @@ class Playback:
         with self.lock:
             url = urlparse(path)
             self.requests.append({
-                "method": method, "path": url.path, "query": parse_qs(url.query),
+                "method": method, "host": url.netloc, "path": url.path,
+                "query": parse_qs(url.query),
                 "auth": headers.get("Authorization"),
                 "body": json.loads(body) if body else None,
             })
@@ -170,3 +171,26 @@ def test_self_signed_certificate_is_refused_unless_trusted(tls_playback, playbac
     assert trusting.limits() == {"concurrentInvocations": 30}
     insecure = OpenWhiskClient(tls_playback.url, "u:k", verify=False)
     assert insecure.limits() == {"concurrentInvocations": 30}
+
+
+def test_the_environments_ca_bundle_is_trusted_unless_one_is_configured(tls_playback, playback,
+                                                                        monkeypatch, tmp_path):
+    playback.default = (200, {"concurrentInvocations": 30})
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_playback.cert))
+    assert OpenWhiskClient(tls_playback.url, "u:k").limits() == {"concurrentInvocations": 30}
+    other_ca = tmp_path / "other.pem"
+    other_ca.write_text(tls_playback.cert.read_text())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    configured = OpenWhiskClient(tls_playback.url, "u:k", verify=str(other_ca))
+    assert configured.limits() == {"concurrentInvocations": 30}
+
+
+def test_a_proxy_from_the_environment_carries_the_requests(playback, monkeypatch):
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, playback.url)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    client = OpenWhiskClient("http://openwhisk.invalid:3233", "u:k", retries=0)
+    assert client.invoke("hello", {}) == "a" * 32
+    assert playback.requests[-1]["host"] == "openwhisk.invalid:3233"
+    assert playback.requests[-1]["path"] == "/api/v1/namespaces/_/actions/hello"
