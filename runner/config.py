@@ -172,6 +172,16 @@ def _positive(key: str, value: Any, minimum: int = 1) -> None:
         raise ConfigError(f"{key}={value}: must be an integer >= {minimum}")
 
 
+def _check_storage(storage: DictConfig) -> None:
+    if storage.kind != StorageKind.s3:
+        return
+    if not storage.bucket:
+        raise ConfigError("storage=s3 needs storage.bucket, an existing bucket for the data")
+    if storage.endpoint_url and not str(storage.endpoint_url).startswith(("http://", "https://")):
+        raise ConfigError(f"storage.endpoint_url={storage.endpoint_url}: must start with "
+                          "http:// or https://")
+
+
 def validate(cfg: DictConfig) -> None:
     """Checks what types alone do not; raises ConfigError on the first bad key."""
     _positive("workers", cfg.workers)
@@ -192,6 +202,7 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError(
             f"wait.poll_rate={cfg.wait.poll_rate}: must be > 0 (list requests per second)"
         )
+    _check_storage(cfg.storage)
     if cfg.burst.backend == Backend.redis and not cfg.burst.backend_uri:
         raise ConfigError(
             "burst.backend=redis needs burst.backend_uri (e.g. redis://127.0.0.1:6379)"

@@ -87,9 +87,16 @@ def test_bad_endpoint_fails_the_run_in_one_line(run_cli, aws_env):
     assert run.summary["status"] == "error"
 
 
-def test_s3_without_a_bucket_fails_in_one_line(run_cli, aws_env):
-    line = _one_line_error(run_cli(*KMEANS, "storage=s3"))
-    assert "storage=s3 needs storage.bucket" in line
+@pytest.mark.parametrize(("overrides", "expected"), [
+    (["storage=s3"], "config error: storage=s3 needs storage.bucket"),
+    (["storage=s3", "storage.bucket=data", "storage.endpoint_url=minio:9000"],
+     "config error: storage.endpoint_url=minio:9000: must start with http:// or https://"),
+])
+def test_s3_settings_that_cannot_work_are_config_errors(run_cli, aws_env, overrides, expected):
+    run = run_cli(*KMEANS, *overrides)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip().splitlines() == [run.stderr.strip()]
+    assert run.stderr.strip().startswith(expected)
 
 
 def test_local_storage_path_moves_the_data(run_cli, tmp_path: Path):
