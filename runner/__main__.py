@@ -121,6 +121,8 @@ def main() -> None:
         _task()
     except (ConfigCompositionException, OverrideParseException) as error:
         print(f"config error: {_describe(error)}", file=sys.stderr)
+        if {"debug=true", "debug=True"} & set(sys.argv[1:]):  # no config was composed to ask
+            traceback.print_exception(error)
         sys.exit(2)
     except experiment.Terminated:
         sys.exit(143)

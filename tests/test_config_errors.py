@@ -36,3 +36,10 @@ def test_unknown_app_lists_every_configured_app(run_cli):
     configured = sorted(p.stem for p in conf_apps.glob("*.yaml"))
     run = run_cli("app=foo", timeout=60)
     assert run.stderr.strip().endswith("choose one of " + ", ".join(configured))
+
+
+def test_debug_adds_the_traceback_to_a_composition_error(run_cli):
+    run = run_cli("app=foo", "debug=true", timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.startswith("config error: app=foo: no such app")
+    assert "Traceback" in run.stderr and "MissingConfigException" in run.stderr
