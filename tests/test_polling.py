@@ -116,6 +116,10 @@ class SkewedController:
         return record if record and record["end"] <= self.clock() else None
 
 
+class Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the runner connects 64 at a time; the default backlog is 5
+
+
 @pytest.fixture
 def skewed():
     servers = []
@@ -153,7 +157,7 @@ def skewed():
             def log_message(self, *args) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return fake, f"http://127.0.0.1:{server.server_address[1]}"
