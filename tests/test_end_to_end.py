@@ -62,6 +62,11 @@ def test_map_hello_32_workers(run_cli):
     # every activation was seen finished after it ended, on the same clock
     assert (activations["detected_ms"] >= activations["end_ms"]).all()
     assert (activations["start_ms"] >= activations["submit_ms"] - 5).all()
+    # OpenWhisk's record of a cold start begins before its init; the worker began after it
+    init = activations["init_ms"].fillna(0)
+    assert (activations["start_ms"] + activations["duration_ms"] == activations["end_ms"]).all()
+    runs = (activations["start_ms"] + init).set_axis(activations["activation_id"])
+    assert (workers["start_ms"] == workers["activation_id"].map(runs)).all()
     assert run.summary["valid"] == True  # noqa: E712
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.platform.errors import ApiError
-from runner.platform.runtimes import Runtime
+from runner.platform.runtimes import Runtime, resolve_kind
 
 DEFAULT_LIMITS: dict[str, int] = {"timeout": 60000, "memory": 256, "logs": 10, "concurrency": 1}
 # OpenWhisk's entity name rule (letters, digits, _ @ . - and inner spaces), 256 chars max.
@@ -93,6 +93,7 @@ def parse_put(body: Any) -> ActionPut:
 
 
 def _parse_exec(value: Any) -> dict[str, Any]:
+    """The validated ``exec``, its ``<family>:default`` kind resolved as OpenWhisk stores it."""
     if not isinstance(value, dict):
         raise ApiError(400, "The request content was malformed: 'exec' must be an object.")
     for key, kind in _EXEC_FIELDS.items():
@@ -108,7 +109,9 @@ def _parse_exec(value: Any) -> dict[str, Any]:
             "The embedded platform needs 'exec.code': a base64 zip whose root holds an "
             "executable 'exec', or Python source (container images cannot run here).",
         )
-    return {k: value[k] for k in _EXEC_FIELDS if value.get(k) is not None}
+    parsed = {k: value[k] for k in _EXEC_FIELDS if value.get(k) is not None}
+    parsed["kind"] = resolve_kind(parsed["kind"])
+    return parsed
 
 
 def _parse_limits(value: Any) -> dict[str, int]:

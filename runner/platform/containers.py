@@ -56,6 +56,18 @@ class ContainerSpec:
     log_limit_bytes: int
 
 
+@dataclass(frozen=True)
+class Span:
+    """An interval in epoch milliseconds, e.g. a cold start from spawn to readiness."""
+
+    begin_ms: int
+    end_ms: int
+
+    @property
+    def ms(self) -> int:
+        return self.end_ms - self.begin_ms
+
+
 @dataclass
 class Outcome:
     """What came back from one activation: an answer line, a timeout, or a dead process."""
@@ -73,6 +85,9 @@ class StartError(Exception):
         self.message = message
         self.logs = logs
         self.timed_out = timed_out
+        # Set by the pool when a spawned process failed to initialize: the failed
+        # activation's record spans that initialization, as OpenWhisk's does.
+        self.cold_start: Span | None = None
 
 
 def _describe_exit(returncode: int | None) -> str:
@@ -97,8 +112,8 @@ class Container:
         self.discarded = False
         self.idle_since = 0.0
         self.busy_since = 0.0
-        # A cold start's duration and output, until the first activation takes them.
-        self.init_ms: int | None = None
+        # A cold start's interval and output, until the first activation takes them.
+        self.cold_start: Span | None = None
         self.init_logs = ActivationLogs(spec.log_limit_bytes)
         self._killed = False
         self._stdin = LineWriter(stdin)
@@ -163,10 +178,10 @@ class Container:
                 f'The action answered "{shown}" instead of {{"ok": true}}.', self.init_logs.finish()
             )
 
-    def take_init(self) -> tuple[int | None, list[str]]:
-        """The cold start's time and output, for the first activation only."""
-        init = self.init_ms, self.init_logs.lines
-        self.init_ms, self.init_logs.lines = None, []
+    def take_init(self) -> tuple[Span | None, list[str]]:
+        """The cold start's interval and output, for the first activation only."""
+        init = self.cold_start, self.init_logs.lines
+        self.cold_start, self.init_logs.lines = None, []
         return init
 
     def _attach(self, logs: ActivationLogs) -> None:

@@ -42,6 +42,17 @@ def action_env(settings: Settings, api_host: str) -> dict[str, str]:
     return env
 
 
+def with_exec_annotation(annotations: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """``annotations`` with ``exec`` set to the action's current kind.
+
+    OpenWhisk replaces this annotation on every create and update, whatever the
+    request or the previous version said, so it never names a kind the action
+    no longer has (clients read it from action lists, which carry no ``exec``).
+    """
+    kept = [a for a in annotations if a["key"] != "exec"]
+    return [*kept, {"key": "exec", "value": kind}]
+
+
 class Controller:
     """The platform's state (actions, activations, processes) behind the REST operations."""
 
@@ -98,15 +109,13 @@ class Controller:
         annotations = put.annotations
         if annotations is None:
             annotations = previous.annotations if previous else []
-        if not any(a["key"] == "exec" for a in annotations):
-            annotations = [*annotations, {"key": "exec", "value": exec_meta["kind"]}]
         record = {
             "namespace": self.settings.namespace,
             "name": name,
             "version": next_version(previous),
             "exec": exec_meta,
             "limits": put.limits or (previous.limits if previous else dict(DEFAULT_LIMITS)),
-            "annotations": annotations,
+            "annotations": with_exec_annotation(annotations, exec_meta["kind"]),
             "parameters": put.parameters
             if put.parameters is not None
             else (previous.parameters if previous else []),

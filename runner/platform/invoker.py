@@ -23,7 +23,14 @@ from typing import Any
 from runner.platform.actions import Action
 from runner.platform.bursts import BurstDirs, pack_fields
 from runner.platform.cluster import Cluster
-from runner.platform.containers import ContainerSpec, Outcome, StartError, WarmKey, now_ms
+from runner.platform.containers import (
+    ContainerSpec,
+    Outcome,
+    Span,
+    StartError,
+    WarmKey,
+    now_ms,
+)
 from runner.platform.limits import (
     MEMORY_EXHAUSTED,
     data_limit_kb,
@@ -41,6 +48,7 @@ from runner.platform.records import (
     Finished,
     activation_record,
     interpret,
+    waited_init,
 )
 from runner.platform.settings import Settings
 from runner.platform.store import ActivationStore
@@ -291,9 +299,11 @@ class Invoker:
         except StartError as exc:
             logs.extend(exc.logs)
             now = now_ms()
+            init = waited_init(exc.cold_start, job.accepted_ms)
             result = {"error": exc.message}
-            return self._finished(job, now, now, None, DEVELOPER_ERROR, result, logs, exc.timed_out)
-        init_ms, init_logs = container.take_init()
+            return self._finished(job, now, now, init, DEVELOPER_ERROR, result, logs, exc.timed_out)
+        cold_start, init_logs = container.take_init()
+        init = waited_init(cold_start, job.accepted_ms)
         logs.extend(init_logs)
         reusable, run_ms = False, None
         try:
@@ -317,14 +327,14 @@ class Invoker:
             run_ms = end - start
         finally:
             self._pool.release(container, reusable, run_ms)
-        return self._finished(job, start, end, init_ms, code, result, logs, outcome.timed_out)
+        return self._finished(job, start, end, init, code, result, logs, outcome.timed_out)
 
     @staticmethod
     def _finished(
         job: Job,
-        start: int,
+        run_start: int,
         end: int,
-        init_ms: int | None,
+        init: Span | None,
         code: int,
         result: Any,
         logs: ActivationLogs,
@@ -333,9 +343,9 @@ class Invoker:
         return Finished(
             job.activation_id,
             job.accepted_ms,
-            start,
+            run_start,
             end,
-            init_ms,
+            init,
             timed_out,
             code,
             result,

@@ -17,7 +17,14 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from runner.platform.containers import Container, ContainerSpec, StartError, WarmKey, now_ms
+from runner.platform.containers import (
+    Container,
+    ContainerSpec,
+    Span,
+    StartError,
+    WarmKey,
+    now_ms,
+)
 from runner.platform.scaling import Demand, recheck_after_s, smoothed, wants_start
 from runner.platform.spawn import Process
 
@@ -192,11 +199,12 @@ class ContainerPool:
             if spec.wait_for_ack:
                 await container.await_ack(spec.init_timeout_ms)
         except StartError as exc:
+            exc.cold_start = Span(begin, now_ms())
             self._discard(container)
             self._started(group, None, exc)
         else:
-            container.init_ms = now_ms() - begin
-            group.init_ms = smoothed(group.init_ms, container.init_ms)
+            container.cold_start = Span(begin, now_ms())
+            group.init_ms = smoothed(group.init_ms, container.cold_start.ms)
             self._started(group, container, None)
         finally:
             self._launching.discard(container)

@@ -23,6 +23,34 @@ from runner.platform.errors import ApiError
 
 PYLOOP = Path(__file__).with_name("pyloop.py")
 _PYTHON_KIND = re.compile(r"python:(3(\.\d+)?|default)")
+# ``<family>:default`` names no runtime: OpenWhisk stores the family's default kind
+# instead. Python's is this platform's own loop, ``python:3``; the others are the
+# defaults of OpenWhisk's stock runtime manifest (their ``exec`` zips run here as is).
+DEFAULT_KINDS: dict[str, str] = {
+    "python": "python:3",
+    "nodejs": "nodejs:20",
+    "go": "go:1.20",
+    "java": "java:8",
+    "swift": "swift:5.3",
+    "php": "php:8.1",
+    "ruby": "ruby:2.5",
+    "dotnet": "dotnet:3.1",
+    "rust": "rust:1.34",
+}
+_DEFAULT_KIND = re.compile(r"([a-z0-9]+):default")
+
+
+def resolve_kind(kind: str) -> str:
+    """The kind to store: a family's default for ``<family>:default``, else ``kind``.
+
+    Clients such as the wsk CLI send ``python:default`` when no kind was given;
+    OpenWhisk records the runtime it resolves to. An unknown family is kept as sent
+    (OpenWhisk would refuse it; here any kind's ``exec`` zip runs).
+    """
+    match = _DEFAULT_KIND.fullmatch(kind)
+    if match is None:
+        return kind
+    return DEFAULT_KINDS.get(match.group(1), kind)
 
 
 @dataclass(frozen=True)

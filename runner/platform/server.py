@@ -14,6 +14,8 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import cache
+from importlib import metadata
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +28,11 @@ from runner.platform.records import INTERNAL_ERROR, SUCCESS
 
 log = logging.getLogger(__name__)
 BASE = "/api/v1"
+PROJECT = "burst-runner"
+# Routes OpenWhisk serves outside basic auth: the liveness probe (any method) and
+# the API description, which the wsk CLI's ``property get`` fetches without credentials.
+_OPEN_PATHS = frozenset({"/ping"})
+_INFO_PATHS = frozenset({BASE, f"{BASE}/"})
 # Action zips of vendored Python dependencies are large; OpenWhisk's own cap is 48 MB of code.
 MAX_BODY_BYTES = 256 * 1024 * 1024
 MAX_BLOCKING_MS = 60000
@@ -57,11 +64,22 @@ def _authorized(request: web.Request) -> bool:
     return hmac.compare_digest(supplied, request.app[CONTROLLER].settings.api_key.encode())
 
 
+def _public(request: web.Request) -> bool:
+    """Whether a request is served without credentials.
+
+    Only GET (and its HEAD) of the API description is open, as in OpenWhisk, where
+    any other method on that path reaches the authentication directive.
+    """
+    if request.path in _OPEN_PATHS:
+        return True
+    return request.path in _INFO_PATHS and request.method in ("GET", "HEAD")
+
+
 @web.middleware
 async def api_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
     """Authenticate, then turn every error into OpenWhisk's JSON error shape."""
     try:
-        if request.path != "/ping" and not _authorized(request):
+        if not _public(request) and not _authorized(request):
             raise ApiError(401, "The supplied authentication is invalid")
         return await handler(request)
     except ApiError as exc:
@@ -136,6 +154,37 @@ def _controller(request: web.Request) -> Controller:
     return controller
 
 
+@cache
+def _project_version() -> str:
+    """This project's installed version: the truthful build of this API, not OpenWhisk's."""
+    try:
+        return metadata.version(PROJECT)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def api_info() -> dict[str, Any]:
+    """The body of ``GET /api/v1``, shaped as OpenWhisk's controller answers it.
+
+    OpenWhisk reports its build date and number; here both name this project's
+    version. The swagger paths are OpenWhisk's own values (relative to ``/api/v1``).
+    """
+    version = _project_version()
+    return {
+        "description": "OpenWhisk API",
+        "api_version": "1.0.0",
+        "api_version_path": BASE.rsplit("/", 1)[-1],
+        "build": f"{PROJECT} {version} (embedded platform)",
+        "buildno": version,
+        "swagger_paths": {"ui": "/docs", "api-docs": "/api-docs"},
+    }
+
+
+async def get_info(_request: web.Request) -> web.Response:
+    """The API description; unauthenticated (see ``_public``)."""
+    return web.json_response(api_info())
+
+
 async def list_namespaces(request: web.Request) -> web.Response:
     return web.json_response([request.app[CONTROLLER].settings.namespace])
 
@@ -148,6 +197,19 @@ async def list_actions(request: web.Request) -> web.Response:
     controller = _controller(request)
     skip = _number(request, "skip") or 0
     return web.json_response(controller.list_actions(_limit(request), skip))
+
+
+async def list_unsupported(request: web.Request) -> web.Response:
+    """Packages, triggers and rules: the platform has none, so their lists are empty.
+
+    OpenWhisk answers ``[]`` for an empty collection, and ``wsk list`` / ``wsk
+    namespace get`` list all four kinds; the namespace and ``limit``/``skip`` are
+    checked as for actions so a bad request fails the same way.
+    """
+    _controller(request)
+    _limit(request)
+    _number(request, "skip")
+    return web.json_response([])
 
 
 async def put_action(request: web.Request) -> web.Response:
@@ -237,6 +299,8 @@ def build_app(controller: Controller) -> web.Application:
     app[CONTROLLER] = controller
     ns = f"{BASE}/namespaces/{{ns}}"
     app.router.add_get("/ping", ping)
+    for path in sorted(_INFO_PATHS):
+        app.router.add_get(path, get_info)
     app.router.add_get(f"{BASE}/namespaces", list_namespaces)
     app.router.add_get(f"{ns}/limits", get_limits)
     app.router.add_get(f"{ns}/actions", list_actions)
@@ -244,6 +308,8 @@ def build_app(controller: Controller) -> web.Application:
     app.router.add_get(f"{ns}/actions/{{name}}", get_action)
     app.router.add_delete(f"{ns}/actions/{{name}}", delete_action)
     app.router.add_post(f"{ns}/actions/{{name}}", invoke_action)
+    for collection in ("packages", "triggers", "rules"):
+        app.router.add_get(f"{ns}/{collection}", list_unsupported)
     app.router.add_get(f"{ns}/activations", list_activations)
     app.router.add_get(f"{ns}/activations/{{id}}", get_activation)
     app.router.add_get(f"{ns}/activations/{{id}}/{{part}}", get_activation)

@@ -151,6 +151,7 @@ def test_a_peer_that_never_arrives_times_out_its_waiters_by_name(run_cli, tmp_pa
         assert workers.loc[peer, "error"] == (
             "BurstTimeoutError: timed out waiting for worker 3 (group 1)")
     assert workers.loc[3, "error"] == "worker 3 killed: still running at the deadline"
-    # everyone waited until just before the time limit, and not past it
-    assert activations["duration_ms"].between(timeout_ms * 0.8, timeout_ms).all(), (
-        activations["duration_ms"])
+    # everyone waited until just before the time limit, and not past it (the limit is
+    # the run's: OpenWhisk's duration also holds a cold start's initTime)
+    run_ms = activations["duration_ms"] - activations["init_ms"].fillna(0)
+    assert run_ms.between(timeout_ms * 0.8, timeout_ms).all(), run_ms

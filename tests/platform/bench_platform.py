@@ -8,7 +8,9 @@ user's first run sees them), deploys a Python action built by
 (``__OW_WAIT_FOR_ACK``), then times from the first invocation sent to the last
 result in hand (client clock). Map invocations are sent 64 at a time (the
 runner's ``invoke.concurrency``) while 8 pollers fetch the records in order.
-``cold`` counts activations with an ``initTime``; ``platform_cpu_s`` is the CPU
+``cold`` counts activations with an ``initTime``; start spreads and durations
+are of the runs (OpenWhisk's cold records start before their ``initTime`` and
+include it in ``duration``; it is reported apart). ``platform_cpu_s`` is the CPU
 of the platform and its action processes (``idle`` gives the part spent starting
 the platform and deploying), which stays comparable on a busy machine where wall
 times do not. Speed goals are checked by reading these figures, never by timed
@@ -124,6 +126,16 @@ def notes_of(record: dict[str, Any]) -> dict[str, Any]:
     return {a["key"]: a["value"] for a in record.get("annotations", [])}
 
 
+def run_start(record: dict[str, Any]) -> int:
+    """When the action began its run: a cold record's ``start`` is before its ``initTime``."""
+    return record["start"] + notes_of(record).get("initTime", 0)
+
+
+def run_ms(record: dict[str, Any]) -> int:
+    """The run alone: a cold record's ``duration`` includes its ``initTime``."""
+    return record["duration"] - notes_of(record).get("initTime", 0)
+
+
 async def map_run(bench: Bench, name: str, payloads: list[dict[str, Any]]) -> Figures:
     """Send every invocation (64 at a time) while 8 pollers collect results in order."""
     ids: list[asyncio.Future[str]] = [asyncio.get_running_loop().create_future() for _ in payloads]
@@ -145,7 +157,7 @@ async def map_run(bench: Bench, name: str, payloads: list[dict[str, Any]]) -> Fi
     records = [r for part in done[SEND_CONCURRENCY:] for r in part if r is not None]
     ok = [r for r in records if r["response"]["success"]]
     inits = [notes_of(r)["initTime"] for r in records if "initTime" in notes_of(r)]
-    starts = [r["start"] for r in records]
+    starts = [run_start(r) for r in records]
     return Figures(
         name,
         elapsed,
@@ -155,7 +167,7 @@ async def map_run(bench: Bench, name: str, payloads: list[dict[str, Any]]) -> Fi
         {
             "init_median_ms": statistics.median(inits) if inits else 0,
             "start_spread_ms": max(starts) - min(starts) if starts else 0,
-            "max_duration_ms": max((r["duration"] for r in records), default=0),
+            "max_duration_ms": max((run_ms(r) for r in records), default=0),
         },
     )
 
@@ -210,7 +222,7 @@ async def hello_burst(bench: Bench) -> Figures:
         {
             "worker_start_spread_ms": max(starts) - min(starts) if starts else 0,
             "init_ms": notes_of(first).get("initTime", 0),
-            "duration_ms": first.get("duration", 0),
+            "duration_ms": run_ms(first) if first else 0,
         },
     )
 

@@ -1,18 +1,22 @@
-"""Pure parts of the platform: the activation index, answer statuses, start decisions,
-throttles and limits."""
+"""Pure parts of the platform: the activation index, answer statuses, record timing,
+start decisions, throttles and limits, kind resolution."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from runner.platform.actions import DEFAULT_LIMITS, Action
+from runner.platform.containers import Span
 from runner.platform.errors import ApiError
 from runner.platform.limits import died_of_memory
-from runner.platform.records import interpret
+from runner.platform.records import Finished, activation_record, interpret, waited_init
+from runner.platform.runtimes import Runtime, resolve_kind
 from runner.platform.scaling import Demand, wants_start
 from runner.platform.store import MemoryActivations
 from runner.platform.throttles import Throttles
@@ -74,6 +78,49 @@ def test_interpret_statuses() -> None:
     assert interpret(b"nope", pack=True)[1] == {
         "error": "The action did not produce a valid JSON response: nope"
     }
+
+
+def test_an_activation_is_charged_only_the_cold_start_it_waited_for() -> None:
+    start = Span(100, 150)
+    assert waited_init(None, 90) is None
+    assert waited_init(start, 90) == start  # accepted first: the whole start was its wait
+    assert waited_init(start, 120) == Span(120, 150)  # accepted during the start
+    assert waited_init(start, 150) == Span(150, 150)  # the same millisecond: still cold
+    assert waited_init(Span(150, 150), 150) == Span(150, 150)
+    assert waited_init(start, 151) is None  # the container was ready: a warm start
+    assert waited_init(start, 400) is None
+
+
+_ACTION = Action(
+    "guest", "a", "0.0.1", 1, {"kind": "python:3"}, "", Runtime(Path("."), ("x",), False, False),
+    dict(DEFAULT_LIMITS), [], [], 0,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 10_000), min_size=5, max_size=5), st.booleans())
+def test_records_time_a_cold_start_as_openwhisk_does(times: list[int], cold: bool) -> None:
+    accepted, begin, ready, run_start, end = sorted(times)
+    init = waited_init(Span(begin, ready), accepted) if cold else None
+    run = Finished("0" * 32, accepted, run_start, end, init, False, 0, {}, [])
+    record = activation_record(_ACTION, "guest", run)
+    notes = {a["key"]: a["value"] for a in record["annotations"]}
+    assert record["start"] + record["duration"] == record["end"] == end
+    assert record["start"] >= accepted
+    if init is None:
+        assert "initTime" not in notes
+        assert record["start"] == run_start and notes["waitTime"] == run_start - accepted
+    else:
+        assert notes["initTime"] == ready - begin
+        assert record["start"] == run_start - notes["initTime"]  # duration includes init
+        assert notes["waitTime"] == begin - accepted  # the wait ends where init begins
+
+
+def test_default_kinds_resolve_to_their_family_runtime() -> None:
+    assert resolve_kind("python:default") == "python:3"
+    assert resolve_kind("nodejs:default") == "nodejs:20"
+    for kept in ("python:3", "python:3.11", "blackbox", "unknown:default", "Python:default"):
+        assert resolve_kind(kept) == kept
 
 
 # 30 short activations waiting for the two ready containers of a warm action.
