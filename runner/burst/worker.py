@@ -46,11 +46,15 @@ def run_worker(
     pack_dir: str,
     deadline: Deadline,
     report: Callable[[dict[str, Any]], None],
+    released: Callable[[], None] = lambda: None,
 ) -> None:
     """Run ``main(params, handle)`` and ``report`` a start record, then the final envelope.
 
-    The start record lets the parent give a truthful ``start_ms`` even if this
-    process dies before it can send its envelope.
+    The transport opens before ``released`` returns (the pack's start barrier),
+    so pack-mates released together begin ``main`` together rather than one
+    transport set-up apart; ``start_ms`` is taken after the release. The start
+    record lets the parent give a truthful ``start_ms`` even if this process
+    dies before it can send its envelope.
     """
     start = end = now_ms()
     result: Any = None
@@ -59,6 +63,7 @@ def run_worker(
     try:
         transport = open_transport(spec, worker, pack_dir, deadline)
         handle = BurstHandle(transport)
+        released()
         start = now_ms()
         report({"start_ms": start})
         try:
