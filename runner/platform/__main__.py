@@ -1,9 +1,11 @@
 """``python -m runner.platform``: run the embedded OpenWhisk-compatible platform.
 
 Once listening it prints exactly two lines, ``APIHOST=...`` and ``AUTH=...``, so a
-parent process can start it on a random port and read where to connect. It
-exits (status 0) on SIGTERM, SIGINT, or stdin EOF with ``--exit-with-stdin``,
-killing every action process group and removing its workdir on the way out.
+parent process can start it on a random port and read where to connect; its log
+(stderr) starts with a line saying how containers' memory is limited. It exits
+(status 0) on SIGTERM, SIGINT, or stdin EOF with ``--exit-with-stdin``, killing
+every action process group and removing its workdir and memory cgroups on the
+way out.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from aiohttp import web
 
 from runner.platform.bursts import BACKEND_TYPES
+from runner.platform.cgroups import CgroupTree, Unavailable, open_tree
 from runner.platform.controller import Controller
 from runner.platform.pool import usable_cpus
 from runner.platform.server import build_app
@@ -107,6 +110,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--state", type=Path, help="SQLite file keeping actions and activations across restarts"
     )
+    parser.add_argument(
+        "--memory-limit",
+        choices=("auto", "cgroup", "rlimit"),
+        default="auto",
+        help="how limits.memory is enforced: a memory cgroup per container, RLIMIT_DATA per "
+        "process, or auto (cgroup when this machine allows it)",
+    )
     parser.add_argument("--workdir", help="directory for unpacked code (default: fresh temp dir)")
     parser.add_argument(
         "--exit-with-stdin", action="store_true", help="exit when stdin reaches EOF"
@@ -148,12 +158,30 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     threading.Thread(target=watch, name="stdin-eof", daemon=True).start()
 
 
-async def serve(settings: Settings, exit_with_stdin: bool) -> None:
+def memory_cgroups(mode: str) -> tuple[CgroupTree | None, str]:
+    """The cgroup tree to limit containers with (None: RLIMIT_DATA), and a line saying which.
+
+    Raises Unavailable when ``mode`` is ``cgroup`` and this machine cannot give them.
+    """
+    if mode == "rlimit":
+        return None, "RLIMIT_DATA per process (--memory-limit rlimit)"
+    try:
+        tree = open_tree()
+    except Unavailable as exc:
+        if mode == "cgroup":
+            raise
+        return None, f"RLIMIT_DATA per process (no cgroups: {exc})"
+    return tree, f"a memory cgroup per container, {tree.description}"
+
+
+async def serve(
+    settings: Settings, exit_with_stdin: bool, cgroups: CgroupTree | None = None
+) -> None:
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.create_server((settings.host, settings.port), family=family)
     url_host = f"[{settings.host}]" if family == socket.AF_INET6 else settings.host
     api_host = f"http://{url_host}:{sock.getsockname()[1]}"
-    controller = Controller(settings, api_host)
+    controller = Controller(settings, api_host, cgroups)
     runner = web.AppRunner(build_app(controller), access_log=None, shutdown_timeout=1.0)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -180,6 +208,23 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
     )
+    try:
+        cgroups, how = memory_cgroups(args.memory_limit)
+    except Unavailable as exc:
+        sys.exit(f"--memory-limit cgroup: {exc}")
+    start_log = logging.getLogger("runner.platform.start")
+    start_log.setLevel(logging.INFO)  # this one line, not every module's informational ones
+    start_log.info("memory limit: %s", how)
+    try:
+        _run(args, cgroups)
+    finally:
+        if cgroups is not None:
+            cgroups.close()
+    return 0
+
+
+def _run(args: argparse.Namespace, cgroups: CgroupTree | None) -> None:
+    """Serve until told to stop; the workdir made for this run goes with it."""
     user, key = args.auth or _random_auth()
     workdir, owned = _prepare_workdir(args.workdir)
     settings = Settings(
@@ -201,11 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         state=args.state.resolve() if args.state else None,
     )
     try:
-        asyncio.run(serve(settings, args.exit_with_stdin))
+        asyncio.run(serve(settings, args.exit_with_stdin, cgroups))
     finally:
         for path in owned:
             shutil.rmtree(path, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":

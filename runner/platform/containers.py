@@ -2,8 +2,9 @@
 
 A container runs an action's command in its own process group: one JSON line per
 activation on stdin, one JSON answer line on fd 3, stdout/stderr as logs
-(DESIGN.md section 5). Which container serves which activation is the pool's
-business (``pool.py``).
+(DESIGN.md section 5). With cgroups, each container also has a memory cgroup of
+its own (``cgroups.py``), whose OOM-kill counter tells how a dead one ended.
+Which container serves which activation is the pool's business (``pool.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.platform.cgroups import Cgroup, CgroupTree
+from runner.platform.limits import MEMORY_EXHAUSTED, MemoryLimit
 from runner.platform.pipes import (
     ActivationLogs,
     LineChannel,
@@ -35,12 +38,16 @@ def now_ms() -> int:
 
 @dataclass(frozen=True)
 class WarmKey:
-    """Containers with equal keys are interchangeable; role separates map from pack use."""
+    """Containers with equal keys are interchangeable; role separates map from pack use.
+
+    The memory limit is part of it: a cgroup is sized for its container's workers.
+    """
 
     invoker: int
     path: str
     revision: int  # unique per deployment, even when a re-created action reuses a version
     role: str
+    memory: MemoryLimit
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,6 @@ class ContainerSpec:
     cwd: Path
     wait_for_ack: bool
     init_timeout_ms: int
-    data_limit_kb: int | None
     log_limit_bytes: int
 
 
@@ -75,6 +81,7 @@ class Outcome:
     answer: bytes | Oversized | None
     timed_out: bool = False
     exit_note: str = ""
+    oom_kills: int = 0  # processes of the container the OOM killer ended during the run
 
 
 class StartError(Exception):
@@ -104,9 +111,16 @@ def _describe_exit(returncode: int | None) -> str:
 class Container:
     """One running action process and its pipes."""
 
-    def __init__(self, proc: Process, spec: ContainerSpec, fds: tuple[int, int, int, int]) -> None:
+    def __init__(
+        self,
+        proc: Process,
+        spec: ContainerSpec,
+        fds: tuple[int, int, int, int],
+        cgroup: Cgroup | None,
+    ) -> None:
         stdin, answers, stdout, stderr = fds
         self.proc = proc
+        self.cgroup = cgroup
         self.key = spec.key
         self.retired = False
         self.discarded = False
@@ -121,27 +135,41 @@ class Container:
         self._logs = (LogCapture(stdout, "stdout"), LogCapture(stderr, "stderr"))
 
     @classmethod
-    def start(cls, spec: ContainerSpec, env: dict[str, str]) -> Container:
-        """Spawn the action's command in a new session (so its process group can be killed).
+    def start(
+        cls, spec: ContainerSpec, env: dict[str, str], cgroups: CgroupTree | None
+    ) -> Container:
+        """Spawn the action's command in a new session (so its process group can be killed),
+        inside a new memory cgroup when the spec's limit is one (``cgroups`` then exists).
 
         Synchronous on purpose: no await between spawning and handing the container
         to the pool, so a shutdown can never miss a process.
         """
+        memory = spec.key.memory
+        try:
+            cgroup = None
+            if memory.cgroup_bytes is not None:
+                assert cgroups is not None, "a cgroup limit comes only with a cgroup tree"
+                cgroup = cgroups.create(memory.cgroup_bytes)
+        except OSError as exc:
+            raise StartError(f"The action failed to start: {exc}", []) from exc
         in_r, in_w = os.pipe()
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         try:
             fds = (in_r, out_w, err_w, res_w)
-            proc = spawn(spec.command, spec.cwd, env, fds, spec.data_limit_kb)
+            procs = cgroup.procs if cgroup is not None else None
+            proc = spawn(spec.command, spec.cwd, env, fds, memory.data_limit_kb, procs)
         except OSError as exc:
             for fd in (in_w, res_r, out_r, err_r):
                 os.close(fd)
+            if cgroup is not None:
+                cgroup.remove()
             raise StartError(f"The action failed to start: {exc}", []) from exc
         finally:
             for fd in (in_r, res_w, out_w, err_w):
                 os.close(fd)
-        return cls(proc, spec, (in_w, res_r, out_r, err_r))
+        return cls(proc, spec, (in_w, res_r, out_r, err_r), cgroup)
 
     async def await_ack(self, timeout_ms: int) -> None:
         """Wait for ``{"ok": true}`` on fd 3 (``__OW_WAIT_FOR_ACK``); output goes to init_logs.
@@ -149,6 +177,7 @@ class Container:
         Raises StartError when the ack does not come; the caller discards the container.
         """
         self._attach(self.init_logs)
+        oom_base = self._oom_kills()
         try:
             line = await asyncio.wait_for(self._channel.next_line(), timeout_ms / 1000)
         except asyncio.TimeoutError:
@@ -162,6 +191,8 @@ class Container:
         self._detach()
         if line is None:
             note = await self._exit_note()
+            if self._oom_kills() > oom_base:
+                raise StartError(MEMORY_EXHAUSTED, self.init_logs.finish())
             raise StartError(
                 f"The action did not initialize and exited unexpectedly ({note}).",
                 self.init_logs.finish(),
@@ -206,6 +237,7 @@ class Container:
         self._channel.discard_pending()
         self._channel.limit = max_answer
         self._attach(logs)
+        oom_base = self._oom_kills()
         self._stdin.write(payload)
         try:
             line = await asyncio.wait_for(self._channel.next_line(), timeout_ms / 1000)
@@ -215,8 +247,12 @@ class Container:
         finally:
             self._detach()
         if line is None:
-            return Outcome(None, exit_note=await self._exit_note())
-        return Outcome(line)
+            note = await self._exit_note()
+            return Outcome(None, exit_note=note, oom_kills=self._oom_kills() - oom_base)
+        return Outcome(line, oom_kills=self._oom_kills() - oom_base)
+
+    def _oom_kills(self) -> int:
+        return self.cgroup.oom_kills() if self.cgroup is not None else 0
 
     async def _exit_note(self) -> str:
         """After fd 3 closed: give the process a moment to exit, then say how it ended."""
@@ -231,6 +267,20 @@ class Container:
     @property
     def alive(self) -> bool:
         return self.proc.alive
+
+    def reap(self) -> bool:
+        """After :meth:`kill`: whether the process is reaped and its cgroup, if any, removed.
+
+        Called again until it is: a cgroup can only be removed once every process
+        in it has exited.
+        """
+        if self.proc.poll() is None:
+            return False
+        if self.cgroup is not None:
+            if not self.cgroup.remove():
+                return False
+            self.cgroup = None
+        return True
 
     def kill(self) -> None:
         """Kill the whole process group (the action's children too) and close our pipe ends."""

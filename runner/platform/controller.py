@@ -15,6 +15,7 @@ from typing import Any
 
 from runner.platform.actions import DEFAULT_LIMITS, Action, check_name, next_version, parse_put
 from runner.platform.bursts import backend_type
+from runner.platform.cgroups import CgroupTree
 from runner.platform.containers import now_ms
 from runner.platform.errors import ApiError, not_found
 from runner.platform.invoker import BurstOptions, Invoker
@@ -56,14 +57,17 @@ def with_exec_annotation(annotations: list[dict[str, Any]], kind: str) -> list[d
 class Controller:
     """The platform's state (actions, activations, processes) behind the REST operations."""
 
-    def __init__(self, settings: Settings, api_host: str) -> None:
+    def __init__(
+        self, settings: Settings, api_host: str, cgroups: CgroupTree | None = None
+    ) -> None:
+        """``cgroups``: the tree of the containers' memory cgroups; None limits by RLIMIT_DATA."""
         self.settings = settings
         self.state = StateFile(settings.state) if settings.state is not None else None
         self.actions = ActionStore(self.state)
         self.activations: ActivationStore = self.state or MemoryActivations()
         self.throttles = Throttles(settings.invocations_per_minute, settings.concurrent_invocations)
         self.pool = ContainerPool(
-            action_env(settings, api_host), settings.max_starting, settings.slots
+            action_env(settings, api_host), settings.max_starting, settings.slots, cgroups
         )
         self.invoker = Invoker(settings, self.pool, self.activations, self.throttles)
         self._revisions = itertools.count(1)

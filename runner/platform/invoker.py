@@ -33,7 +33,8 @@ from runner.platform.containers import (
 )
 from runner.platform.limits import (
     MEMORY_EXHAUSTED,
-    data_limit_kb,
+    blame_memory,
+    container_memory,
     died_of_memory,
     oversized_answer,
 )
@@ -69,14 +70,17 @@ def judge(
 ) -> tuple[int, Any]:
     """Status code and result of a run, with OpenWhisk's messages for failed runs.
 
-    ``allowed`` is the largest answer in bytes; ``logs`` the run's log lines.
+    ``allowed`` is the largest answer in bytes; ``logs`` the run's log lines. A
+    process that died while its cgroup counted an OOM kill ran out of memory,
+    whatever its logs say; without a cgroup (or when the kernel refused an
+    allocation before the limit was reached) its last log lines may say so.
     """
     if outcome.timed_out:
         return DEVELOPER_ERROR, {
             "error": f"The action exceeded its time limits of {timeout_ms} milliseconds."
         }
     if outcome.answer is None:
-        if died_of_memory(logs):
+        if outcome.oom_kills or died_of_memory(logs):
             return DEVELOPER_ERROR, {"error": MEMORY_EXHAUSTED}
         return DEVELOPER_ERROR, {
             "error": "The action did not produce a valid response and exited unexpectedly "
@@ -84,7 +88,10 @@ def judge(
         }
     if isinstance(outcome.answer, Oversized):
         return DEVELOPER_ERROR, {"error": oversized_answer(outcome.answer.length, allowed)}
-    return interpret(outcome.answer, pack)
+    code, result = interpret(outcome.answer, pack)
+    if pack and outcome.oom_kills and isinstance(result, list):
+        result = blame_memory(result, outcome.oom_kills)
+    return code, result
 
 
 @dataclass(frozen=True)
@@ -221,8 +228,11 @@ class Invoker:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _warm_key(self, action: Action, invoker: int, pack: bool) -> WarmKey:
-        return WarmKey(invoker, action.path, action.revision, "pack" if pack else "map")
+    def _warm_key(self, action: Action, invoker: int, pack: bool, workers: int = 1) -> WarmKey:
+        memory = container_memory(
+            action.limits["memory"], workers, self._pool.cgroups is not None, self._cpus
+        )
+        return WarmKey(invoker, action.path, action.revision, "pack" if pack else "map", memory)
 
     async def _run_map(self, job: Job) -> None:
         action = job.action
@@ -286,12 +296,11 @@ class Invoker:
         limits = action.limits
         timeout = limits["timeout"]
         spec = ContainerSpec(
-            self._warm_key(action, invoker, job.pack),
+            self._warm_key(action, invoker, job.pack, job.workers),
             action.runtime.command,
             action.runtime.directory,
             self._needs_ack(action),
             timeout,
-            data_limit_kb(limits["memory"], self._cpus),
             limits["logs"] * 1024 * 1024,
         )
         try:

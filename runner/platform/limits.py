@@ -1,8 +1,15 @@
-"""Per-activation limits: the memory rlimit, answer sizes, and their OpenWhisk messages."""
+"""Per-activation limits: container memory, answer sizes, and their OpenWhisk messages.
+
+Memory is limited by a cgroup per container when the machine allows it
+(``cgroups.py``), else by RLIMIT_DATA on each process, with a heuristic on the
+logs to tell a death for lack of memory.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 MIB = 1024 * 1024
 MEMORY_EXHAUSTED = "The action exhausted its memory and was aborted."
@@ -19,6 +26,29 @@ _ALLOCATION_FAILED = re.compile(
     re.IGNORECASE,
 )
 _LAST_LINES = 20
+# How the burst pack launcher (runner/burst/pack.py) reports a worker that died of
+# SIGKILL, the OOM killer's signal: "worker 3 died (signal 9, SIGKILL)".
+_KILLED = re.compile(r"\bdied \(signal 9\b")
+
+
+@dataclass(frozen=True)
+class MemoryLimit:
+    """How one container's memory is limited: its cgroup's size, or each process's RLIMIT_DATA."""
+
+    cgroup_bytes: int | None = None
+    data_limit_kb: int | None = None
+
+
+def container_memory(memory_mb: int, workers: int, cgroup: bool, cpus: int) -> MemoryLimit:
+    """The limit of a container running ``workers`` workers of an action of ``memory_mb``.
+
+    A cgroup holds the whole container, so a pack of G workers gets G times the
+    action's memory, as a burst pack container does. RLIMIT_DATA applies to each
+    process alone (each forked worker gets its own), so it does not grow with G.
+    """
+    if cgroup:
+        return MemoryLimit(cgroup_bytes=memory_mb * workers * MIB)
+    return MemoryLimit(data_limit_kb=data_limit_kb(memory_mb, cpus))
 
 
 def data_limit_kb(memory_mb: int, cpus: int) -> int:
@@ -29,6 +59,30 @@ def data_limit_kb(memory_mb: int, cpus: int) -> int:
 def died_of_memory(logs: list[str]) -> bool:
     """Whether a process that ended without answering said, last, that memory ran out."""
     return any(_ALLOCATION_FAILED.search(line) for line in logs[-_LAST_LINES:])
+
+
+def blame_memory(entries: list[Any], oom_kills: int) -> list[Any]:
+    """A pack's answer, its workers that the OOM killer ended saying so as OpenWhisk would.
+
+    The pack launcher outlives a worker killed by the OOM killer and reports it as
+    killed by SIGKILL; the container's cgroup counted ``oom_kills`` kills during the
+    activation. When no more workers died of SIGKILL than were OOM-killed, each of
+    them was; when more did (one also killed itself, say), which ones cannot be
+    told apart and their entries stay as they are.
+    """
+    killed = [
+        index
+        for index, entry in enumerate(entries)
+        if isinstance(entry, dict)
+        and isinstance(entry.get("error"), str)
+        and _KILLED.search(entry["error"])
+    ]
+    if not killed or len(killed) > oom_kills:
+        return entries
+    blamed = list(entries)
+    for index in killed:
+        blamed[index] = {**entries[index], "error": MEMORY_EXHAUSTED}
+    return blamed
 
 
 def oversized_answer(length: int, allowed: int) -> str:

@@ -5,7 +5,8 @@ container to become available (one finishing an activation, or one finishing
 its cold start) serves the oldest waiter. Starts are decided by
 ``scaling.wants_start`` and limited to ``max_starting`` at once (each is mostly
 CPU). Each invoker may hold at most ``max_processes`` processes; the least
-recently used idle ones are evicted to make room.
+recently used idle ones are evicted to make room. Killed containers are reaped
+soon after, and their memory cgroups removed once empty.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from runner.platform.cgroups import CgroupTree
 from runner.platform.containers import (
     Container,
     ContainerSpec,
@@ -26,10 +28,12 @@ from runner.platform.containers import (
     now_ms,
 )
 from runner.platform.scaling import Demand, recheck_after_s, smoothed, wants_start
-from runner.platform.spawn import Process
 
 log = logging.getLogger(__name__)
 _SHUTDOWN_WAIT_S = 5.0
+# Killed containers are looked at again after this long, then less and less often.
+_REAP_FIRST_S = 0.02
+_REAP_MAX_S = 2.0
 
 
 def usable_cpus() -> int:
@@ -69,8 +73,15 @@ class _Group:
 class ContainerPool:
     """Warm reuse, start decisions, the cold-start limit and each invoker's process budget."""
 
-    def __init__(self, env: dict[str, str], max_starting: int, max_processes: int) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        max_starting: int,
+        max_processes: int,
+        cgroups: CgroupTree | None = None,
+    ) -> None:
         self._env = env
+        self.cgroups = cgroups  # None: memory limited by RLIMIT_DATA
         self._max_starting = max_starting
         self._max_processes = max_processes
         self._cpus = usable_cpus()
@@ -79,7 +90,9 @@ class ContainerPool:
         self._starting = 0
         self._launching: set[Container] = set()
         self._start_tasks: set[asyncio.Task[None]] = set()
-        self._dying: list[Process] = []
+        self._dying: list[Container] = []
+        self._reaper: asyncio.TimerHandle | None = None
+        self._reap_delay = _REAP_FIRST_S
         self._closed = False
 
     def has_idle(self, key: WarmKey) -> bool:
@@ -189,7 +202,7 @@ class ContainerPool:
         spec = group.spec
         begin = now_ms()
         try:
-            container = Container.start(spec, self._env_for(spec))
+            container = Container.start(spec, self._env_for(spec), self.cgroups)
         except StartError as exc:
             self._processes[spec.key.invoker] -= 1  # nothing was spawned
             self._started(group, None, exc)
@@ -267,13 +280,33 @@ class ContainerPool:
             return
         container.discarded = True
         container.kill()
-        self._dying.append(container.proc)
+        self._dying.append(container)
         invoker = container.key.invoker
         self._processes[invoker] = self._processes.get(invoker, 1) - 1
+        self._reap_soon()
 
     def _reap(self) -> None:
-        """Collect exit statuses of killed processes so no zombies pile up."""
-        self._dying = [proc for proc in self._dying if proc.poll() is None]
+        """Collect exit statuses of killed processes (no zombies pile up), remove their cgroups."""
+        self._dying = [container for container in self._dying if not container.reap()]
+
+    def _reap_soon(self) -> None:
+        """Reap again shortly, even if no activation comes to call ``release``."""
+        if self._reaper is not None or self._closed:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._reaper = loop.call_later(self._reap_delay, self._reap_later)
+
+    def _reap_later(self) -> None:
+        self._reaper = None
+        self._reap()
+        if self._dying:
+            self._reap_delay = min(self._reap_delay * 2, _REAP_MAX_S)
+            self._reap_soon()
+        else:
+            self._reap_delay = _REAP_FIRST_S
 
     def shutdown(self) -> None:
         """Kill every process group we started and wait (briefly) until they are gone."""
@@ -294,7 +327,17 @@ class ContainerPool:
                     future.set_exception(StartError("The platform is shutting down.", []))
             if group.timer is not None:
                 group.timer.cancel()
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
         deadline = time.monotonic() + _SHUTDOWN_WAIT_S
-        for proc in self._dying:
-            proc.wait(max(0.0, deadline - time.monotonic()))
+        for container in self._dying:
+            container.proc.wait(max(0.0, deadline - time.monotonic()))
+        delay = 0.001
+        while True:
+            self._reap()  # cgroups go once their last process (maybe not our child) is gone
+            if not self._dying or time.monotonic() >= deadline:
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
         self._dying.clear()

@@ -5,8 +5,10 @@ forces a real ``fork()`` of the whole platform: measured on a 40 MB process,
 ~1.6 ms of CPU and ~10 ms with the event loop blocked per start. ``posix_spawn``
 (vfork underneath) places fds 0-3 and starts a new session without copying our
 memory (~0.1 ms of platform CPU); a tiny ``/bin/sh`` trampoline then does what
-``posix_spawn`` cannot, ``cd`` and ``ulimit``, and execs the action, which keeps
-the pid (~0.7 ms of CPU in the child, not in the platform).
+``posix_spawn`` cannot, ``cd``, ``ulimit`` and joining the container's memory
+cgroup (``echo $$ > cgroup.procs``, so the action's code never runs outside it),
+and execs the action, which keeps the pid (~0.7 ms of CPU in the child, not in
+the platform).
 """
 
 from __future__ import annotations
@@ -19,8 +21,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 SHELL = "/bin/sh"
-# $1 = working directory, $2 = data limit in KB ("" = none), the rest = the command.
-_TRAMPOLINE = 'cd "$1" || exit 127; [ -z "$2" ] || ulimit -d "$2" || exit 127; shift 2; exec "$@"'
+# $1 = working directory, $2 = data limit in KB ("" = none), $3 = the cgroup.procs file
+# of the container's cgroup ("" = none), the rest = the command.
+_TRAMPOLINE = (
+    'cd "$1" || exit 127; [ -z "$2" ] || ulimit -d "$2" || exit 127; '
+    '[ -z "$3" ] || echo $$ > "$3" || exit 127; shift 3; exec "$@"'
+)
 # Python ignores SIGPIPE (and SIGXFSZ); an ignored signal stays ignored across exec.
 _DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
 _FIRST_FREE_FD = 10
@@ -81,12 +87,14 @@ def spawn(
     env: dict[str, str],
     fds: Sequence[int],
     data_limit_kb: int | None,
+    cgroup_procs: Path | None = None,
 ) -> Process:
     """Start ``command`` in ``cwd`` as a session leader with ``fds`` as its fds 0, 1, 2, 3.
 
     ``fds`` must be close-on-exec (Python's default), as must every other
     descriptor of ours, so the child gets exactly fds 0-3. The caller still owns
-    and closes ``fds``. ``data_limit_kb`` becomes the child's RLIMIT_DATA.
+    and closes ``fds``. ``data_limit_kb`` becomes the child's RLIMIT_DATA; the child
+    writes itself into ``cgroup_procs`` (a cgroup's ``cgroup.procs``) before it execs.
     Raises OSError if the shell cannot be started; a command that cannot run
     makes the shell exit 126 or 127 with the reason on stderr.
     """
@@ -94,7 +102,8 @@ def spawn(
     try:
         actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(safe)]
         limit = "" if data_limit_kb is None else str(data_limit_kb)
-        argv = [SHELL, "-c", _TRAMPOLINE, "sh", str(cwd), limit, *command]
+        cgroup = "" if cgroup_procs is None else str(cgroup_procs)
+        argv = [SHELL, "-c", _TRAMPOLINE, "sh", str(cwd), limit, cgroup, *command]
         pid = os.posix_spawn(
             SHELL, argv, env, file_actions=actions, setsid=True, setsigdef=_DEFAULT_SIGNALS
         )

@@ -67,6 +67,7 @@ def main(args, burst=None):
 '''
 
 EXIT_PREFIX = "The action did not produce a valid response and exited unexpectedly"
+MEMORY_EXHAUSTED = r"The action exhausted its memory and was aborted\."
 OVERSIZED = (r"The action produced a response that exceeded the allowed length: "
              r"\d+ > 1048576 bytes\.")
 # fault -> (status, full error as a regex) of the worker's row
@@ -77,10 +78,15 @@ MAP_EXPECTED = {
     "silent-exit": (DEV_ERROR, re.escape(f"{EXIT_PREFIX} (exit code 0).")),
     "sigkill": (DEV_ERROR, re.escape(f"{EXIT_PREFIX} (killed by signal SIGKILL).")),
     "hang": (DEV_ERROR, rf"The action exceeded its time limits of {TIMEOUT_MS} milliseconds\."),
-    "memory": (DEV_ERROR, r"The action exhausted its memory and was aborted\."),
+    "memory": (DEV_ERROR, MEMORY_EXHAUSTED),
     "big-result": (DEV_ERROR, OVERSIZED),
     "chatty-raise": (APP_ERROR, r"RuntimeError: worker 10 logged 20 MB, then failed"),
 }
+# Without cgroups (RLIMIT_DATA) the worker's allocation fails and the worker says so; with
+# them the OOM killer ends it and the platform, seeing its pack's cgroup count the kill,
+# reports it as OpenWhisk does.
+BURST_MEMORY_RLIMIT = (APP_ERROR, r"MemoryError\b.*")
+BURST_MEMORY_CGROUP = (APP_ERROR, MEMORY_EXHAUSTED)
 BURST_EXPECTED = {
     "raise": (APP_ERROR, r"ValueError: worker 1 refuses"),
     "unserialisable": (
@@ -92,7 +98,7 @@ BURST_EXPECTED = {
     # platform's own timeout win that race, the pack reports OpenWhisk's timeout instead
     "hang": ((APP_ERROR, DEV_ERROR), r"worker 6 killed: still running at the deadline"
              rf"|The action exceeded its time limits of {TIMEOUT_MS} milliseconds\."),
-    "memory": (APP_ERROR, r"MemoryError\b.*"),
+    "memory": BURST_MEMORY_RLIMIT,
     "big-result": (DEV_ERROR, OVERSIZED),
     "chatty-raise": (APP_ERROR, r"RuntimeError: worker 10 logged 20 MB, then failed"),
 }
@@ -104,6 +110,13 @@ def _run_faults(run_cli, tmp_path: Path, mode: str, faults: list[str]):
     return run_cli(f"mode={mode}", f"workers={len(faults)}", "burst.granularity=1", "app=sleep",
                    "app.sleep_ms=0", f"app.action={action}", f"app.timeout_ms={TIMEOUT_MS}",
                    "app.memory=128")
+
+
+def _cgroup_limited(run) -> bool:
+    """Whether the run's embedded platform limited memory with cgroups (its log says so)."""
+    log = (run.run_dir / "platform.log").read_text()
+    assert "memory limit: " in log, log
+    return "memory limit: a memory cgroup per container" in log
 
 
 def _check_run(run, faults: list[str], expected: dict) -> pd.DataFrame:
@@ -154,10 +167,12 @@ def test_each_map_fault_is_its_own_failed_row(run_cli, tmp_path):
     _check_run(run, MAP_FAULTS, MAP_EXPECTED)
     logs = "".join(p.read_text() for p in (run.run_dir / "logs").glob("*.log"))
     assert "ValueError: worker 1 refuses" in logs  # the traceback, for the post-mortem
-    assert "MemoryError" in logs
+    # RLIMIT_DATA: the allocation fails and the logs say so; a cgroup: the OOM killer, silently
+    assert ("MemoryError" in logs) != _cgroup_limited(run)
 
 
 def test_each_burst_fault_is_its_own_failed_row(run_cli, tmp_path):
     run = _run_faults(run_cli, tmp_path, "burst", BURST_FAULTS)
-    workers = _check_run(run, BURST_FAULTS, BURST_EXPECTED)
+    memory = BURST_MEMORY_CGROUP if _cgroup_limited(run) else BURST_MEMORY_RLIMIT
+    workers = _check_run(run, BURST_FAULTS, {**BURST_EXPECTED, "memory": memory})
     assert sorted(workers["pack"]) == list(range(len(BURST_FAULTS)))

@@ -143,7 +143,11 @@ class Platform:
         return self.proc.wait(timeout)
 
 
-def start_platform(workdir: Path, *extra: str) -> Platform:
+def start_platform(
+    workdir: Path, *extra: str, log: Path | None = None, env: dict[str, str] | None = None
+) -> Platform:
+    """Start a platform; its stderr goes to ``log`` if given (else to the test's output)."""
+    stderr = log.open("w") if log is not None else None
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -159,8 +163,12 @@ def start_platform(workdir: Path, *extra: str) -> Platform:
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=env,
         text=True,
     )
+    if stderr is not None:
+        stderr.close()  # the child has its own copy
     assert proc.stdout is not None
     stdout = proc.stdout
     lines: list[str] = []
@@ -178,18 +186,21 @@ def start_platform(workdir: Path, *extra: str) -> Platform:
 
 @pytest.fixture
 def platform_factory(tmp_path: Path) -> Iterator[Callable[..., Platform]]:
-    """Start extra servers (killed at teardown if a test left them running)."""
+    """Start extra servers (stopped at teardown if a test left them running)."""
     started: list[Platform] = []
 
-    def start(*extra: str) -> Platform:
-        started.append(start_platform(tmp_path / f"wd{len(started)}", *extra))
+    def start(*extra: str, **options: Any) -> Platform:
+        started.append(start_platform(tmp_path / f"wd{len(started)}", *extra, **options))
         return started[-1]
 
     yield start
     for server in started:
         if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
+            try:
+                server.stop()  # as a user stops it: its processes and cgroups go with it
+            except subprocess.TimeoutExpired:
+                server.proc.kill()
+                server.proc.wait()
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,17 @@ from runner.platform.limits import PER_CPU_ALLOWANCE_MB
 MEMORY_EXHAUSTED = "The action exhausted its memory and was aborted."
 
 
-def test_memory_limit_kills_the_action_and_says_so(platform: Any) -> None:
-    platform.put("hungry", limits={"memory": 128})
-    fits = platform.invoke("hungry", {"alloc_mb": 64}, blocking="true")
+def test_rlimit_memory_limit_kills_the_action_and_says_so(
+    platform_factory: Callable[..., Any],
+) -> None:
+    """The fallback without cgroups: RLIMIT_DATA, and the action's last words in its logs."""
+    server = platform_factory("--memory-limit", "rlimit")
+    server.put("hungry", limits={"memory": 128})
+    fits = server.invoke("hungry", {"alloc_mb": 64}, blocking="true")
     assert fits.status_code == 200, fits.text
     # Far beyond the limit and the allowance for native libraries' per-CPU buffers.
     too_much = 2 * (128 + PER_CPU_ALLOWANCE_MB * len(os.sched_getaffinity(0)))
-    died = platform.invoke("hungry", {"alloc_mb": too_much}, blocking="true")
+    died = server.invoke("hungry", {"alloc_mb": too_much}, blocking="true")
     assert died.status_code == 502
     response = died.json()["response"]
     assert response["status"] == "action developer error"
@@ -25,11 +29,33 @@ def test_memory_limit_kills_the_action_and_says_so(platform: Any) -> None:
     assert any("MemoryError" in line for line in died.json()["logs"])
 
 
+def test_memory_limit_kills_the_action_and_says_so(platform: Any) -> None:
+    """With the default limit (a cgroup where possible, else RLIMIT_DATA)."""
+    platform.put("hungry", limits={"memory": 128})
+    fits = platform.invoke("hungry", {"alloc_mb": 64}, blocking="true")
+    assert fits.status_code == 200, fits.text
+    too_much = 2 * (128 + PER_CPU_ALLOWANCE_MB * len(os.sched_getaffinity(0)))
+    died = platform.invoke("hungry", {"alloc_mb": too_much}, blocking="true")
+    assert died.status_code == 502
+    assert died.json()["response"]["result"] == {"error": MEMORY_EXHAUSTED}
+
+
+NUMPY_CODE = "import numpy\n\ndef main(args):\n    return {'sum': float(numpy.ones(1000).sum())}\n"
+
+
 def test_numpy_imports_at_the_smallest_memory_limit(platform: Any) -> None:
-    code = "import numpy\n\ndef main(args):\n    return {'sum': float(numpy.ones(1000).sum())}\n"
-    body = {"exec": {"kind": "python:3", "code": code}, "limits": {"memory": 128}}
+    body = {"exec": {"kind": "python:3", "code": NUMPY_CODE}, "limits": {"memory": 128}}
     assert platform.http.put(f"{platform.base}/actions/np?overwrite=true", json=body).ok
     answer = platform.invoke("np", {}, blocking="true", result="true")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"sum": 1000.0}
+
+
+def test_numpy_imports_at_the_smallest_rlimit(platform_factory: Callable[..., Any]) -> None:
+    server = platform_factory("--memory-limit", "rlimit")
+    body = {"exec": {"kind": "python:3", "code": NUMPY_CODE}, "limits": {"memory": 128}}
+    assert server.http.put(f"{server.base}/actions/np?overwrite=true", json=body).ok
+    answer = server.invoke("np", {}, blocking="true", result="true")
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"sum": 1000.0}
 

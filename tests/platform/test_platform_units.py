@@ -12,9 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runner.platform.actions import DEFAULT_LIMITS, Action
+from runner.platform.cgroups import oom_kills
 from runner.platform.containers import Span
 from runner.platform.errors import ApiError
-from runner.platform.limits import died_of_memory
+from runner.platform.limits import (
+    MEMORY_EXHAUSTED,
+    MIB,
+    MemoryLimit,
+    blame_memory,
+    container_memory,
+    died_of_memory,
+)
 from runner.platform.records import Finished, activation_record, interpret, waited_init
 from runner.platform.runtimes import Runtime, resolve_kind
 from runner.platform.scaling import Demand, wants_start
@@ -183,3 +191,36 @@ def test_memory_deaths_are_recognised_by_their_last_words() -> None:
     assert died_of_memory(["2026-01-01T00:00:00.000000Z stderr: MemoryError"])
     assert died_of_memory(["... stderr: memory allocation of 1048576 bytes failed"])
     assert not died_of_memory(["... stderr: ZeroDivisionError: division by zero"])
+
+
+def test_oom_kill_counters_of_both_cgroup_versions() -> None:
+    v1 = b"oom_kill_disable 0\nunder_oom 0\noom_kill 3\n"
+    v2 = b"low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\noom_group_kill 0\n"
+    assert oom_kills(v1) == 3
+    assert oom_kills(v2) == 2
+
+
+def test_a_cgroup_holds_the_whole_pack_an_rlimit_each_process() -> None:
+    assert container_memory(128, 1, True, 4) == MemoryLimit(cgroup_bytes=128 * MIB)
+    assert container_memory(128, 8, True, 4) == MemoryLimit(cgroup_bytes=8 * 128 * MIB)
+    per_process = MemoryLimit(data_limit_kb=(128 + 4 * 64) * 1024)
+    assert container_memory(128, 8, False, 4) == per_process
+    assert container_memory(128, 1, False, 4) == per_process
+
+
+def _envelope(worker: int, error: str | None) -> dict:
+    return {"worker_id": worker, "start_ms": 1, "end_ms": 2, "result": None, "error": error}
+
+
+def test_oom_killed_pack_workers_are_blamed_only_when_the_count_says_which() -> None:
+    killed = _envelope(1, "worker 1 died (signal 9, SIGKILL)")
+    raised = _envelope(2, "MemoryError")
+    fine = {**_envelope(0, None), "result": {"x": 1}}
+    blamed = blame_memory([fine, killed, raised], 1)
+    assert blamed == [fine, {**killed, "error": MEMORY_EXHAUSTED}, raised]
+    assert blame_memory([fine, killed], 0) == [fine, killed]
+    # Two died of SIGKILL, one OOM kill: which one cannot be told, so neither is blamed.
+    other = _envelope(3, "worker 3 died (signal 9, SIGKILL)")
+    assert blame_memory([killed, other], 1) == [killed, other]
+    assert blame_memory([killed, other], 2)[1]["error"] == MEMORY_EXHAUSTED
+    assert blame_memory(["not an envelope", 3], 1) == ["not an envelope", 3]
