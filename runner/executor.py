@@ -13,7 +13,7 @@ from typing import Any
 
 from .config import WaitConfig
 from .openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
-from .polling import ActivationPoller, Found, now_ms
+from .polling import ActivationPoller, Found, RequestBudget, now_ms
 from .progress import Progress
 from .results import Recorder, Submission, WorkerOutcome
 
@@ -51,6 +51,7 @@ class Executor:
         self.poll_rate = poll_rate
         self.outcomes: list[WorkerOutcome] = []  # every worker of every stage, for the summary
         self.poller = ActivationPoller(client, action)
+        self.budget = RequestBudget()
 
     def run(self, payloads: list[dict[str, Any]], stage: str | None = None) -> list[WorkerOutcome]:
         """One stage in the experiment's mode."""
@@ -137,12 +138,12 @@ class Executor:
                             pending[sub.activation_id] = sub
                 unsubmitted = still
                 found: list[Found] = []
-                pages = 0
+                sent = 0
                 try:
                     if pending:
-                        pages = self.poller.poll(pending, found)
+                        sent = self.poller.poll(pending, found)
                     if pending and time.monotonic() - last_news > SINGLE_GET_EVERY_S:
-                        self.poller.get_singly(pending, SINGLE_GETS_PER_ROUND, found)
+                        sent += self.poller.get_singly(pending, SINGLE_GETS_PER_ROUND, found)
                         last_news = time.monotonic()
                 except OpenWhiskError as error:  # the controller may recover before the deadline
                     poll_error = f"; last poll failed: {error}"
@@ -164,9 +165,10 @@ class Executor:
                         f"{poll_error}"
                     )
                 interval = FAST_POLL_S if found else min(interval * 1.5, SLOW_POLL_S)
-                budget = max(self.poll_rate, len(pending) / PENDING_PER_REQUEST)
-                next_poll = round_start + max(interval, pages / budget)
-                time.sleep(max(0.0, next_poll - time.monotonic()))
+                rate = max(self.poll_rate, len(pending) / PENDING_PER_REQUEST)
+                self.budget.spend(sent, rate)
+                cadence = round_start + interval - time.monotonic()
+                time.sleep(max(0.0, cadence, self.budget.delay_s(rate)))
         finally:
             # Stopped early (Ctrl-C, deadline): invocations not yet sent never will be; those in
             # flight are let finish so their activations are on record as unfinished.

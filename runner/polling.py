@@ -27,6 +27,8 @@ CLOCK_SLACK_MS = 1000
 CLOCK_ROUNDING_MS = 5
 DEEP_SCAN_MIN_S = 0.25
 DEEP_SCAN_MAX_S = 2.0
+# Requests a waiting runner may send at once, beyond its steady rate.
+BURST_REQUESTS = 5
 
 
 def now_ms() -> int:
@@ -86,14 +88,18 @@ class ActivationPoller:
             self._deep_scan_done(found_deeper)
         return pages
 
-    def get_singly(self, pending: dict[str, Submission], count: int, found: list[Found]) -> None:
-        """Fallback for activations the list misses (e.g. a controller clock far behind ours)."""
-        for activation_id in list(pending)[:count]:
+    def get_singly(self, pending: dict[str, Submission], count: int, found: list[Found]) -> int:
+        """Fallback for activations the list misses (e.g. a controller clock far behind ours).
+
+        Returns the requests sent."""
+        chosen = list(pending)[:count]
+        for activation_id in chosen:
             record = self.client.get_activation(activation_id)
             if record is not None:
                 detected = now_ms()
                 self._bound_clock_offset(record, detected)
                 found.append(Found(pending.pop(activation_id), record, detected))
+        return len(chosen)
 
     def _since(self, pending: dict[str, Submission]) -> int:
         """The oldest pending submit moved onto the controller's clock.
@@ -120,3 +126,32 @@ class ActivationPoller:
             self.deep_every_s = max(DEEP_SCAN_MIN_S, self.deep_every_s / 2)
         else:
             self.deep_every_s = min(DEEP_SCAN_MAX_S, self.deep_every_s * 2)
+
+
+class RequestBudget:
+    """A token bucket over the requests sent while waiting.
+
+    A steady rate alone would make every stage wait a whole round for its last
+    activations: a k-means map of ten short stages paid ~0.1 s each. The bucket
+    lets a few quick rounds through when a stage ends soon after it starts, and
+    still holds a long wait to the rate on average.
+    """
+
+    def __init__(self, burst: float = BURST_REQUESTS):
+        self.burst = burst
+        self.tokens = burst
+        self.updated = time.monotonic()
+
+    def spend(self, requests: int, rate: float) -> None:
+        self._refill(rate)
+        self.tokens -= requests
+
+    def delay_s(self, rate: float) -> float:
+        """How long to wait before the next request keeps to `rate` per second."""
+        self._refill(rate)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / rate
+
+    def _refill(self, rate: float) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * rate)
+        self.updated = now
