@@ -147,7 +147,7 @@ def run(ctx: Context) -> Outcome:
 
 
 def _plot(raw: pd.DataFrame) -> Figure:
-    figure = Figure(figsize=(7, 4))
+    figure = Figure(figsize=(9, 4))
     axes = figure.subplots()
     labels = []
     for position, (network, variant) in enumerate(
@@ -157,9 +157,10 @@ def _plot(raw: pd.DataFrame) -> Figure:
         axes.bar(position, values.median(),
                  color="tab:blue" if variant == "executor" else "tab:grey")
         axes.scatter([position] * len(values), values, color="black", s=12, zorder=3)
-        labels.append(f"{variant}\n{network}")
+        labels.append(f"{variant}\n{network}".replace("_keepalive", "\nkeepalive"))
     axes.set_xticks(range(len(labels)), labels, fontsize=8)
     axes.set_yscale("log")
     axes.set_ylabel("invocations / s (log; bar: median, dots: runs)")
     axes.set_title(f"{INVOCATIONS} no-op map invocations")
+    figure.tight_layout()
     return figure
