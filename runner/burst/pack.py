@@ -41,6 +41,7 @@ PR_SET_PDEATHSIG = 1
 MAX_DEADLINE_MARGIN_S = 1.0
 # A memory file system, where a pack's sockets and notices go when the system has one.
 MEMORY_DIR = "/dev/shm"
+PACK_DIR_PREFIX = "burst-pack-"
 
 Prctl = Callable[..., int]
 
@@ -124,10 +125,35 @@ def _make_pack_dir() -> str:
     a disk file system each is a journaled metadata update (ext4: ~0.1 ms more
     per worker than tmpfs, with tails near 1 ms), all of it before the release.
     """
+    prefix = f"{PACK_DIR_PREFIX}{os.getpid()}-"
     try:
-        return tempfile.mkdtemp(prefix="burst-", dir=MEMORY_DIR)
+        _remove_orphaned_pack_dirs(MEMORY_DIR)
+        return tempfile.mkdtemp(prefix=prefix, dir=MEMORY_DIR)
     except OSError:  # no /dev/shm (not Linux, or a bare container): the usual temp dir
-        return tempfile.mkdtemp(prefix="burst-")
+        return tempfile.mkdtemp(prefix=prefix)
+
+
+def _remove_orphaned_pack_dirs(parent: str) -> None:
+    """Removes the directories of launchers that were killed before they could.
+
+    A launcher the platform SIGKILLs (a time limit, a crash) leaves its directory
+    behind, in memory; its name carries the launcher's pid, so the next pack can
+    tell that nobody uses it any more.
+    """
+    for entry in os.scandir(parent):
+        owner = entry.name.removeprefix(PACK_DIR_PREFIX).partition("-")[0]
+        if entry.name.startswith(PACK_DIR_PREFIX) and owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _raise_fd_limit() -> None:
