@@ -306,11 +306,14 @@ def _ended(child: _Child) -> tuple[dict[str, Any], str | None]:
         error = records[-1].get("error")
         return records[-1], (f"failed: {error}" if error else None)
     start = records[0]["start_ms"] if records else now_ms()
+    signum = None
     if child.status is None:
         _kill(child)
         how = "killed: still running at the deadline"
     else:
         how = f"died ({_exit_reason(child.status)})"
+        if os.WIFSIGNALED(child.status):
+            signum = os.WTERMSIG(child.status)
     envelope = {
         "worker_id": child.worker,
         "start_ms": start,
@@ -318,6 +321,8 @@ def _ended(child: _Child) -> tuple[dict[str, Any], str | None]:
         "result": None,
         "error": f"worker {child.worker} {how}",
     }
+    if signum is not None:  # the platform tells an OOM kill (SIGKILL) from other deaths by it
+        envelope["signal"] = signum
     return envelope, how
 
 

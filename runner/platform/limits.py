@@ -8,6 +8,7 @@ logs to tell a death for lack of memory.
 from __future__ import annotations
 
 import re
+import signal
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,6 @@ _ALLOCATION_FAILED = re.compile(
 _LAST_LINES = 20
 # How the burst pack launcher (runner/burst/pack.py) reports a worker that died of
 # SIGKILL, the OOM killer's signal: "worker 3 died (signal 9, SIGKILL)".
-_KILLED = re.compile(r"\bdied \(signal 9\b")
 
 
 @dataclass(frozen=True)
@@ -66,16 +66,14 @@ def blame_memory(entries: list[Any], oom_kills: int) -> list[Any]:
 
     The pack launcher outlives a worker killed by the OOM killer and reports it as
     killed by SIGKILL; the container's cgroup counted ``oom_kills`` kills during the
-    activation. When no more workers died of SIGKILL than were OOM-killed, each of
-    them was; when more did (one also killed itself, say), which ones cannot be
-    told apart and their entries stay as they are.
+    activation. When no more workers died of SIGKILL (the envelope's ``signal``)
+    than were OOM-killed, each of them was; when more did (one also killed itself,
+    say), which ones cannot be told apart and their entries stay as they are.
     """
     killed = [
         index
         for index, entry in enumerate(entries)
-        if isinstance(entry, dict)
-        and isinstance(entry.get("error"), str)
-        and _KILLED.search(entry["error"])
+        if isinstance(entry, dict) and entry.get("signal") == signal.SIGKILL
     ]
     if not killed or len(killed) > oom_kills:
         return entries

@@ -73,6 +73,7 @@ def test_a_worker_killed_at_the_barrier_is_reported_and_holds_up_no_one(
             relay, [{}] * 4, 4, {"backend_type": "Local", "uri": uri}, "killed", DEADLINE_S
         )
     assert envelopes[1]["error"] == "worker 1 died (signal 9, SIGKILL)"
+    assert envelopes[1]["signal"] == signal.SIGKILL
     assert envelopes[1]["result"] is None
     # The others wait on worker 1, or on one who did: each hears why, none waits out the deadline.
     assert envelopes[2]["error"].startswith("BurstPeerError: worker 1 (group 0) died (")

@@ -213,14 +213,16 @@ def _envelope(worker: int, error: str | None) -> dict:
 
 
 def test_oom_killed_pack_workers_are_blamed_only_when_the_count_says_which() -> None:
-    killed = _envelope(1, "worker 1 died (signal 9, SIGKILL)")
+    killed = {**_envelope(1, "worker 1 died (signal 9, SIGKILL)"), "signal": 9}
     raised = _envelope(2, "MemoryError")
     fine = {**_envelope(0, None), "result": {"x": 1}}
     blamed = blame_memory([fine, killed, raised], 1)
     assert blamed == [fine, {**killed, "error": MEMORY_EXHAUSTED}, raised]
     assert blame_memory([fine, killed], 0) == [fine, killed]
     # Two died of SIGKILL, one OOM kill: which one cannot be told, so neither is blamed.
-    other = _envelope(3, "worker 3 died (signal 9, SIGKILL)")
+    other = {**_envelope(3, "worker 3 died (signal 9, SIGKILL)"), "signal": 9}
     assert blame_memory([killed, other], 1) == [killed, other]
+    terminated = {**_envelope(4, "worker 4 died (signal 15, SIGTERM)"), "signal": 15}
+    assert blame_memory([terminated], 1) == [terminated]
     assert blame_memory([killed, other], 2)[1]["error"] == MEMORY_EXHAUSTED
     assert blame_memory(["not an envelope", 3], 1) == ["not an envelope", 3]
