@@ -11,11 +11,12 @@ import json
 import ssl
 import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from json_server import JsonHandler, serve
 
 from runner.openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
 
@@ -48,26 +49,16 @@ class Playback:
 def playback():
     state = Playback()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             status, body = state.answer(self.command, self.path, self.headers,
                                         self.rfile.read(length))
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.reply(status, body)
 
         do_GET = do_POST = do_PUT = _serve
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    server, state.url = serve(Handler)
     state.handler = Handler
     yield state
     server.shutdown()

@@ -7,17 +7,16 @@ a clock far behind ours, and thousands of activations ending out of start order.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
+from json_server import JsonHandler, serve
 
 from runner import build, experiment
 from runner.apps import app_file
@@ -116,10 +115,6 @@ class SkewedController:
         return record if record and record["end"] <= self.clock() else None
 
 
-class Server(ThreadingHTTPServer):
-    request_queue_size = 256  # the runner connects 64 at a time; the default backlog is 5
-
-
 @pytest.fixture
 def skewed():
     servers = []
@@ -127,40 +122,25 @@ def skewed():
     def start(skew_ms: int, durations_ms: list[int]) -> tuple[SkewedController, str]:
         fake = SkewedController(skew_ms, durations_ms)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _reply(self, status: int, body) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                self._reply(202, fake.invoke(body))
+                self.reply(202, fake.invoke(self.body()))
 
             def do_GET(self) -> None:
                 url = urlparse(self.path)
                 if url.path.endswith("/activations"):
-                    self._reply(200, fake.listing(parse_qs(url.query)))
+                    self.reply(200, fake.listing(parse_qs(url.query)))
                     return
                 record = fake.get(url.path.rsplit("/", 1)[-1])
                 if record is None:
-                    self._reply(404, {"error": "The requested resource does not exist.",
-                                      "code": 1})
+                    self.reply(404, {"error": "The requested resource does not exist.",
+                                     "code": 1})
                 else:
-                    self._reply(200, record)
+                    self.reply(200, record)
 
-            def log_message(self, *args) -> None:
-                pass
-
-        server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server, url = serve(Handler)
         servers.append(server)
-        return fake, f"http://127.0.0.1:{server.server_address[1]}"
+        return fake, url
 
     yield start
     for server in servers:

@@ -7,15 +7,14 @@ can check that none is lost and none is run twice.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
+from json_server import JsonHandler, serve
 
 from runner.executor import Executor
 from runner.openwhisk import BurstOptions, OpenWhiskClient
@@ -64,20 +63,9 @@ class FakeController:
 def controller():
     fake = FakeController()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _reply(self, status: int, body) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"null")
+            body = self.body()
             fault = fake.next_fault()
             if fault == "drop":
                 self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"trunc")
@@ -89,22 +77,17 @@ def controller():
                 message = {"429": "Too many concurrent requests in flight (count: 9, allowed: 8).",
                            "503": "Service Unavailable", "500": "Internal Server Error",
                            "404": "The requested resource does not exist."}[fault]
-                self._reply(int(fault), {"error": message, "code": 1})
+                self.reply(int(fault), {"error": message, "code": 1})
                 return
             url = urlparse(self.path)
             if self.command == "POST":
-                self._reply(202, fake.invoke(body))
+                self.reply(202, fake.invoke(body))
             else:
-                self._reply(200, fake.listing(parse_qs(url.query)))
+                self.reply(200, fake.listing(parse_qs(url.query)))
 
         do_GET = do_POST = _serve
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    server, fake.url = serve(Handler)
     yield fake
     server.shutdown()
 
