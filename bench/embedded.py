@@ -20,6 +20,7 @@ from runner import build, connect, experiment
 from runner.config import WaitConfig
 from runner.executor import Executor
 from runner.openwhisk import BurstOptions, OpenWhiskClient
+from runner.polling import PAGE
 from runner.results import Recorder
 
 from .common import BenchError
@@ -29,7 +30,6 @@ NOOP_ACTION = Path(__file__).parent / "actions" / "noop.py"
 WAIT_TIMEOUT_S = 600.0
 MEMORY_MB = 256
 ACTION_TIMEOUT_MS = 60_000
-PAGE = 200
 
 
 @dataclass(frozen=True)

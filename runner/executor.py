@@ -138,12 +138,12 @@ class Executor:
                             pending[sub.activation_id] = sub
                 unsubmitted = still
                 found: list[Found] = []
-                sent = 0
+                sent_before = self.poller.requests_sent
                 try:
                     if pending:
-                        sent = self.poller.poll(pending, found)
+                        self.poller.poll(pending, found)
                     if pending and time.monotonic() - last_news > SINGLE_GET_EVERY_S:
-                        sent += self.poller.get_singly(pending, SINGLE_GETS_PER_ROUND, found)
+                        self.poller.get_singly(pending, SINGLE_GETS_PER_ROUND, found)
                         last_news = time.monotonic()
                 except OpenWhiskError as error:  # the controller may recover before the deadline
                     poll_error = f"; last poll failed: {error}"
@@ -166,7 +166,7 @@ class Executor:
                     )
                 interval = FAST_POLL_S if found else min(interval * 1.5, SLOW_POLL_S)
                 rate = max(self.poll_rate, len(pending) / PENDING_PER_REQUEST)
-                self.budget.spend(sent, rate)
+                self.budget.spend(self.poller.requests_sent - sent_before, rate)
                 cadence = round_start + interval - time.monotonic()
                 time.sleep(max(0.0, cadence, self.budget.delay_s(rate)))
         finally:

@@ -84,8 +84,9 @@ class OpenWhiskClient:
         # REQUESTS_CA_BUNDLE override a CA bundle the user configured.
         self.session.trust_env = False
         self.session.proxies = requests.utils.get_environ_proxies(self.host)
-        if verify is True:
-            verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE", True)
+        if verify is True:  # an empty variable must not turn verification off
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            verify = bundle or True
         self.session.verify = verify
         if verify is False:  # chosen by the user (platform.insecure): no warning per request
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)

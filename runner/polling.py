@@ -52,23 +52,25 @@ class ActivationPoller:
         self.clock_offset_floor_ms: int | None = None
         self.deep_every_s = DEEP_SCAN_MIN_S
         self.last_deep = time.monotonic()
+        # Requests sent, failed ones included: what the caller's request budget is charged.
+        self.requests_sent = 0
 
-    def poll(self, pending: dict[str, Submission], found: list[Found]) -> int:
-        """Moves finished activations from `pending` to `found`; returns the pages read.
+    def poll(self, pending: dict[str, Submission], found: list[Found]) -> None:
+        """Moves finished activations from `pending` to `found`.
 
         `found` is the caller's, so what earlier pages brought survives a failing request.
         """
         deep = time.monotonic() - self.last_deep >= self.deep_every_s
         since = self._since(pending)
-        pages = skip = 0
+        skip = 0
         found_deeper = False
         while pending:
+            self.requests_sent += 1
             page = self.client.list_activations(
                 name=self.action, since=since, limit=PAGE, skip=skip, docs=True
             )
-            pages += 1
             detected = now_ms()
-            new_on_page = 0
+            before = len(found)
             last_was_new = False
             for record in page:
                 self._bound_clock_offset(record, detected)
@@ -76,8 +78,7 @@ class ActivationPoller:
                 last_was_new = submission is not None
                 if submission is not None:
                     found.append(Found(submission, record, detected))
-                    new_on_page += 1
-            found_deeper |= pages > 1 and new_on_page > 0
+            found_deeper |= skip > 0 and len(found) > before
             if len(page) < PAGE:
                 deep = True  # the whole window was read
                 break
@@ -86,20 +87,16 @@ class ActivationPoller:
             skip += PAGE
         if deep:
             self._deep_scan_done(found_deeper)
-        return pages
 
-    def get_singly(self, pending: dict[str, Submission], count: int, found: list[Found]) -> int:
-        """Fallback for activations the list misses (e.g. a controller clock far behind ours).
-
-        Returns the requests sent."""
-        chosen = list(pending)[:count]
-        for activation_id in chosen:
+    def get_singly(self, pending: dict[str, Submission], count: int, found: list[Found]) -> None:
+        """Fallback for activations the list misses (e.g. a controller clock far behind ours)."""
+        for activation_id in list(pending)[:count]:
+            self.requests_sent += 1
             record = self.client.get_activation(activation_id)
             if record is not None:
                 detected = now_ms()
                 self._bound_clock_offset(record, detected)
                 found.append(Found(pending.pop(activation_id), record, detected))
-        return len(chosen)
 
     def _since(self, pending: dict[str, Submission]) -> int:
         """The oldest pending submit moved onto the controller's clock.

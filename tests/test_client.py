@@ -169,6 +169,10 @@ def test_the_environments_ca_bundle_is_trusted_unless_one_is_configured(tls_play
     playback.default = (200, {"concurrentInvocations": 30})
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_playback.cert))
     assert OpenWhiskClient(tls_playback.url, "u:k").limits() == {"concurrentInvocations": 30}
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "")  # empty: still verified, so refused
+    with pytest.raises(OpenWhiskError, match="TLS verification"):
+        OpenWhiskClient(tls_playback.url, "u:k", retries=0).limits()
     other_ca = tmp_path / "other.pem"
     other_ca.write_text(tls_playback.cert.read_text())
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
