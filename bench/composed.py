@@ -9,15 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from runner import config
-
-from .common import PROJECT
+from runner.config.compose import compose
 
 
 def runner_config(overrides: Sequence[str] = ()) -> DictConfig:
-    config.register()
-    with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+    return compose(overrides)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from runner.apps import app_file
+from runner.apps.catalog import app_file
 from runner.config import WaitConfig
 
 from . import embedded

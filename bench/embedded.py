@@ -16,12 +16,14 @@ from typing import Any
 
 import pandas as pd
 
-from runner import build, connect, experiment
+from runner import build
+from runner.client import connect
+from runner.client.openwhisk import BurstOptions, OpenWhiskClient
+from runner.client.polling import PAGE
 from runner.config import WaitConfig
-from runner.executor import Executor
-from runner.openwhisk import BurstOptions, OpenWhiskClient
-from runner.polling import PAGE
-from runner.results import Recorder
+from runner.pipeline import experiment
+from runner.pipeline.executor import Executor
+from runner.rundir.recorder import Recorder
 
 from .common import BenchError
 from .composed import runner_config

@@ -25,7 +25,7 @@ import pandas as pd
 import requests
 from matplotlib.figure import Figure
 
-from runner.openwhisk import OpenWhiskClient
+from runner.client.openwhisk import OpenWhiskClient
 
 from . import cpu, embedded, latency_proxy
 from .common import BenchError, Context, Outcome, Target, interleaved, medians, ratio, save

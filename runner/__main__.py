@@ -7,6 +7,7 @@ on stderr (config errors exit with 2), and the run directory is always named.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import traceback
@@ -18,11 +19,12 @@ from hydra.errors import ConfigCompositionException, MissingConfigException, Ove
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from . import config, experiment
+from runner import config
+from runner.config import compose, project
+from runner.pipeline import experiment
 
 # Let Hydra's own errors reach `main` so they can be reported in one line.
 os.environ["HYDRA_FULL_ERROR"] = "1"
-config.register()
 
 failed_jobs: list[Path] = []
 # what a secret given on the command line becomes in the saved .hydra files (valid YAML)
@@ -46,7 +48,15 @@ def _terminate(signum: int, frame: object) -> None:
     raise experiment.Terminated()
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def _discard(run_dir: Path) -> None:
+    """A run stopped by a config error measured nothing: its directory would only mislead."""
+    shutil.rmtree(run_dir, ignore_errors=True)
+    try:
+        run_dir.parent.rmdir()  # the day's folder, if this was its only run
+    except OSError:
+        pass
+
+
 def _task(cfg: DictConfig) -> float | None:
     """Runs one experiment; returns its makespan, the objective of optimizing sweepers."""
     hydra_cfg = HydraConfig.get()
@@ -55,7 +65,8 @@ def _task(cfg: DictConfig) -> float | None:
     saved = [*run_dir.glob(".hydra/*.yaml")]
     if multirun:
         saved.append(Path(hydra_cfg.sweep.dir) / "multirun.yaml")
-    _redact(saved, [cfg.platform.auth, cfg.storage.access_key, cfg.storage.secret_key])
+    _redact(saved, [cfg.platform.get("auth"), cfg.storage.get("access_key"),
+                    cfg.storage.get("secret_key")])
     try:
         outcome = experiment.run(cfg, run_dir)
     except config.ConfigError as error:
@@ -63,6 +74,7 @@ def _task(cfg: DictConfig) -> float | None:
         if cfg.debug:
             traceback.print_exception(error)
         if not multirun:
+            _discard(run_dir)
             sys.exit(2)  # SystemExit passes through Hydra without its own error banner
         # In a sweep a bad job is recorded in its own directory and the others go on;
         # an impossible combination (granularity > workers) is merely skipped.
@@ -91,9 +103,10 @@ def _describe(error: BaseException) -> str:
         group, _, choice = error.missing_cfg_file.rpartition("/")
         if group:
             allowed = ", ".join(sorted(error.options or []))
-            return f"{group}={choice}: no such {group}; choose one of {allowed}"
+            return compose.explain_missing_app(
+                f"{group}={choice}: no such {group}; choose one of {allowed}")
     if isinstance(error, (ConfigCompositionException, OverrideParseException)):
-        return config.describe_omegaconf_error(error)
+        return config.describe(error)
     return str(error)
 
 
@@ -113,12 +126,15 @@ def expand_repeat(argv: list[str]) -> list[str]:
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        sys.argv[1:] = expand_repeat(sys.argv[1:])
+        named, argv = project.pop_option(sys.argv[1:])
+        conf_dir = compose.prepare(project.find(named))
+        sys.argv[1:] = expand_repeat(argv)
     except config.ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         sys.exit(2)
+    task = hydra.main(version_base="1.3", config_path=str(conf_dir), config_name="config")(_task)
     try:
-        _task()
+        task()
     except (ConfigCompositionException, OverrideParseException) as error:
         print(f"config error: {_describe(error)}", file=sys.stderr)
         if {"debug=true", "debug=True"} & set(sys.argv[1:]):  # no config was composed to ask

@@ -10,14 +10,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-from hydra.errors import HydraException
 from omegaconf import DictConfig
 
-from . import config, connect
-from .openwhisk import OpenWhiskError
-
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+from runner import config
+from runner.client import connect
+from runner.client.openwhisk import OpenWhiskError
+from runner.config import project
+from runner.config.compose import compose
 
 
 def check(cfg: DictConfig) -> str:
@@ -30,12 +29,11 @@ def check(cfg: DictConfig) -> str:
 
 
 def main(argv: list[str]) -> int:
-    config.register()
     try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose("config", overrides=argv)
-    except HydraException as error:
-        print(f"config error: {config.describe_omegaconf_error(error)}", file=sys.stderr)
+        named, overrides = project.pop_option(argv)
+        cfg = compose(overrides, project.find(named))
+    except config.ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
         return 2
     try:
         print(check(cfg))

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from json_server import JsonHandler, serve
 
-from runner.openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
+from runner.client.openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
 
 THROTTLED = {"error": "Too many requests in the last minute (count: 61, allowed: 60).",
              "code": 4242}

@@ -18,11 +18,12 @@ import pandas as pd
 import pytest
 from json_server import JsonHandler, serve
 
-from runner import build, experiment
-from runner.apps import app_file
-from runner.executor import Executor
-from runner.openwhisk import BurstOptions, OpenWhiskClient
-from runner.results import Recorder
+from runner import build
+from runner.apps.catalog import app_file
+from runner.client.openwhisk import BurstOptions, OpenWhiskClient
+from runner.pipeline import experiment
+from runner.pipeline.executor import Executor
+from runner.rundir.recorder import Recorder
 
 BASELINE_PERIOD_MS = 2000
 

@@ -10,7 +10,7 @@ wrong middleware cannot pass. Map mode has no collectives: the app refuses it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -36,10 +36,14 @@ class Op(str, Enum):
 
 @dataclass
 class Params(AppConfig):
+    include: list[str] = field(default_factory=lambda: ["messages.py"])
+    memory: int = 1024
+    timeout_ms: int = 600_000
     op: Op = Op.broadcast
+    # one message: per destination for all_to_all and scatter, per worker for gather
     payload_kb: int = 1024
-    repetitions: int = 5
-    warmup: int = 1
+    repetitions: int = 5  # timed rounds
+    warmup: int = 1  # untimed rounds first (connections open on first use)
 
     def __post_init__(self) -> None:
         for key, value, minimum in (

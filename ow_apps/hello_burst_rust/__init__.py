@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from runner.apps import RunContext, Validation
-from runner.config import AppConfig
+from runner.config import AppConfig, Lang
 
 
 @dataclass
 class Params(AppConfig):
+    lang: Lang = Lang.rust
     greeting: str = "hello"
 
 

@@ -9,7 +9,7 @@ driver reduces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,11 +23,14 @@ from .lloyd import centroid_shift, lloyd, update_centroids
 
 @dataclass
 class Params(AppConfig):
-    points: int = 200_000
+    include: list[str] = field(default_factory=lambda: ["lloyd.py", "../storage.py"])
+    memory: int = 512
+    timeout_ms: int = 300_000
+    points: int = 200_000  # total points, split evenly over the workers
     dims: int = 8
     k: int = 8
-    iterations: int = 10
-    threshold: float = 1e-4
+    iterations: int = 10  # cap
+    threshold: float = 1e-4  # stop when no centroid moves farther than this
     seed: int = 42
 
 

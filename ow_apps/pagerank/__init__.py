@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,13 +32,17 @@ TOP_K = 5
 
 @dataclass
 class Params(AppConfig):
+    include: list[str] = field(
+        default_factory=lambda: ["powerstep.py", "../storage.py", "../phases.py"])
+    memory: int = 512
+    timeout_ms: int = 300_000
     nodes: int = 20_000
-    edges: int = 200_000
+    edges: int = 200_000  # about 10 per node; in- and out-degrees follow a power law
     damping: float = 0.85
-    tolerance: float = 1e-4
-    iterations: int = 30
-    seed: int = 42
-    keep_output: bool = False
+    tolerance: float = 1e-4  # stop once the L1 change of the ranks is below (~14 iterations)
+    iterations: int = 30  # cap; each map-mode iteration is a stage of `workers` activations
+    seed: int = 42  # graph generator seed
+    keep_output: bool = False  # keep runs/<id>/ranks.f64 after validation
 
 
 def graph_names(params: Params) -> tuple[str, str]:

@@ -13,7 +13,7 @@ unless `keep_output` is set.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,9 +31,13 @@ SAMPLE_SPLITS = 10  # and the number of places in the input it takes the sample 
 
 @dataclass
 class Params(AppConfig):
-    size_mb: int = 16
-    seed: int = 42
-    keep_output: bool = False
+    include: list[str] = field(
+        default_factory=lambda: ["teraformat.py", "../storage.py", "../phases.py"])
+    memory: int = 512
+    timeout_ms: int = 300_000
+    size_mb: int = 16  # input size in decimal MB: 10,000 records per MB
+    seed: int = 42  # input generator seed
+    keep_output: bool = False  # keep runs/<id>/output/ after validation
 
 
 def input_name(params: Params) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from runner.platform.bursts import BACKEND_TYPES
+from runner.burst import catalog
 from runner.platform.cgroups import CgroupTree, Unavailable, open_tree
 from runner.platform.controller import Controller
 from runner.platform.pool import usable_cpus
@@ -85,7 +85,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--burst-backend",
         default="local",
-        choices=sorted(BACKEND_TYPES),
+        choices=sorted(catalog.BACKENDS),
         help="backend of burst requests that name none",
     )
     parser.add_argument("--backend-uri", help="server URI for remote backends, e.g. redis://...")
@@ -203,7 +203,7 @@ async def serve(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if BACKEND_TYPES[args.burst_backend] != "Local" and not args.backend_uri:
+    if catalog.BACKENDS[args.burst_backend].needs_server and not args.backend_uri:
         sys.exit(f"--burst-backend {args.burst_backend} needs --backend-uri")
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"

@@ -2,7 +2,7 @@
 
 One burst = N workers split into packs (``packing.py``); each pack is one
 activation run by one process, and all packs share a burst id and a
-communication backend (DESIGN.md sections 4 and 5).
+communication backend (docs/design.md, "The burst extension").
 """
 
 from __future__ import annotations
@@ -12,17 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from runner.burst import catalog
 from runner.platform.errors import ApiError
 
-# Backend names accepted in ``?backend=`` and the backend_type the middleware expects.
-BACKEND_TYPES = {
-    "local": "Local",
-    "redis": "RedisList",
-    "redis_list": "RedisList",
-    "redis_stream": "RedisStream",
-    "rabbitmq": "Rabbitmq",
-    "s3": "S3",
-}
 # Unix socket paths must stay under ~100 bytes; burst directories live under a root
 # no longer than this, leaving room for the socket names the middleware creates inside.
 _MAX_ROOT_LEN = 40
@@ -30,17 +22,17 @@ _MAX_ROOT_LEN = 40
 
 def backend_type(name: str, backend_uri: str | None) -> str:
     """Validate ``?backend=`` against what this platform can hand to the middleware."""
-    kind = BACKEND_TYPES.get(name.lower())
+    kind = catalog.lookup(name)
     if kind is None:
-        known = ", ".join(BACKEND_TYPES)
-        raise ApiError(400, f"Unknown burst backend '{name}'; known backends: {known}.")
-    if kind != "Local" and not backend_uri:
+        raise ApiError(400, f"Unknown burst backend '{name}'; supported backends: "
+                            f"{catalog.names()}.")
+    if kind.needs_server and not backend_uri:
         raise ApiError(
             400,
             f"The burst backend '{name}' needs a server URI, but the platform was started "
             "without --backend-uri.",
         )
-    return kind
+    return kind.backend_type
 
 
 class BurstDirs:

@@ -16,7 +16,9 @@ from compare_helpers import (
     write_sweep,
 )
 
-from runner import compare, plots
+from runner import compare
+from runner.analysis import compare as analysis_compare
+from runner.analysis import plots
 
 METRICS = ["makespan_ms", "startup_spread_ms", "total_ms", "failed", "valid"]
 
@@ -166,7 +168,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, args, m
 def test_makespan_figure_draws_one_median_line_per_mode(repeated, tmp_path):
     runs_dir, _, _ = repeated
     runs = sorted(path.parent for path in Path(runs_dir).rglob("summary.csv"))
-    table = compare.run_table(runs, [])
+    table = analysis_compare.run_table(runs, [])
     lines = plots.makespan_vs_workers(table, tmp_path / "m.png")
     assert sorted(line.get_label() for line in lines) == ["burst", "map"]
     medians = read_summaries(runs_dir).groupby(["mode", "workers"])["makespan_ms"].median()

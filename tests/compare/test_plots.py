@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from compare_helpers import Run, assert_picture, write_run
 
-from runner.plots import timeline, write_timeline
+from runner.analysis.plots import timeline, write_timeline
 
 
 def test_timeline_of_a_burst_with_a_failed_worker(tmp_path):

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from json_server import JsonHandler, serve
 
-from runner.executor import Executor
-from runner.openwhisk import BurstOptions, OpenWhiskClient
-from runner.results import Recorder
+from runner.client.openwhisk import BurstOptions, OpenWhiskClient
+from runner.pipeline.executor import Executor
+from runner.rundir.recorder import Recorder
 
 
 class FakeController:

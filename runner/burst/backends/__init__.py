@@ -2,9 +2,10 @@
 
 Adding a backend (RabbitMQ, S3, ...) means one module with a ``Backend`` and a
 ``StatusBoard`` subclass, ``open_backend(spec, worker_id, topology)`` and
-``open_board(spec, group)`` functions, plus one entry in ``MODULES``;
-collectives never change. Modules are imported only when their backend is
-used, so client libraries (redis-py, ...) stay optional.
+``open_board(spec, group)`` functions, plus its entry in ``catalog.BACKENDS``
+(which the runner's schema and the platform read too); collectives never change.
+Modules are imported only when their backend is used, so client libraries
+(redis-py, ...) stay optional.
 """
 
 from __future__ import annotations
@@ -12,24 +13,20 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from .. import catalog
 from ..errors import BurstError
 from ..spec import MiddlewareSpec
 from ..topology import Topology
 from .base import HEARTBEAT_EVERY_S, Backend, StatusBoard
 from .local import LocalBackend, LocalBoard
 
-MODULES = {
-    "Local": ".local",
-    "RedisList": ".redis_list",
-}
-
 
 def _module(backend_type: str) -> ModuleType:
-    name = MODULES.get(backend_type)
-    if name is None:
-        supported = ", ".join(sorted(MODULES))
+    kind = catalog.by_type(backend_type)
+    if kind is None:
+        supported = ", ".join(sorted({k.backend_type for k in catalog.BACKENDS.values()}))
         raise BurstError(f"unsupported backend_type {backend_type!r} (supported: {supported})")
-    return importlib.import_module(name, __package__)
+    return importlib.import_module(f".{kind.module}", __package__)
 
 
 def preload(spec: MiddlewareSpec) -> None:

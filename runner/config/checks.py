@@ -1,0 +1,69 @@
+"""The checks Hydra cannot express: ranges and rules across keys, run before any step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from runner.burst.catalog import BACKENDS
+from runner.config.errors import ConfigError, Incompatible, describe
+from runner.config.schema import Mode, PlatformName, StorageKind
+
+
+def _positive(key: str, value: Any, minimum: int = 1) -> None:
+    if value is not None and value < minimum:
+        raise ConfigError(f"{key}={value}: must be an integer >= {minimum}")
+
+
+def _check_storage(storage: DictConfig) -> None:
+    if storage.kind != StorageKind.s3:
+        return
+    if not storage.bucket:
+        raise ConfigError("storage=s3 needs storage.bucket, an existing bucket for the data")
+    if storage.endpoint_url and not str(storage.endpoint_url).startswith(("http://", "https://")):
+        raise ConfigError(f"storage.endpoint_url={storage.endpoint_url}: must start with "
+                          "http:// or https://")
+
+
+def validate(cfg: DictConfig) -> None:
+    """Checks what types alone do not; raises ConfigError on the first bad key."""
+    _positive("workers", cfg.workers)
+    _positive("burst.granularity", cfg.burst.granularity)
+    _positive("burst.chunk_size", cfg.burst.chunk_size)
+    _positive("invoke.concurrency", cfg.invoke.concurrency)
+    if cfg.platform.name == PlatformName.local:
+        _positive("platform.invokers", cfg.platform.invokers)
+        _positive("platform.slots", cfg.platform.slots)
+    _positive("app.memory", cfg.app.memory, 128)
+    _positive("app.timeout_ms", cfg.app.timeout_ms, 100)
+    granularity = cfg.burst.granularity
+    if cfg.mode == Mode.burst and granularity is not None and granularity > cfg.workers:
+        raise Incompatible(f"burst.granularity={granularity} > workers={cfg.workers}: "
+                           "a pack cannot hold more workers than the burst has")
+    if cfg.wait.timeout_s <= 0:
+        raise ConfigError(f"wait.timeout_s={cfg.wait.timeout_s}: must be > 0")
+    if cfg.wait.poll_rate <= 0:
+        raise ConfigError(
+            f"wait.poll_rate={cfg.wait.poll_rate}: must be > 0 (list requests per second)"
+        )
+    _check_storage(cfg.storage)
+    backend = str(cfg.burst.backend)
+    if BACKENDS[backend].needs_server and not cfg.burst.backend_uri:
+        raise ConfigError(
+            f"burst.backend={backend} needs burst.backend_uri (e.g. redis://127.0.0.1:6379)"
+        )
+
+
+def app_params(cfg: DictConfig, schema: type) -> Any:
+    """The app's node as its Params object; unknown keys and bad types fail here at the latest.
+
+    Hydra has already checked the node against the schema when the app was chosen by
+    name; a run directory's saved config (resume) is checked only here.
+    """
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(schema), cfg.app)
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as error:
+        raise ConfigError(describe(error, prefix="app.")) from error

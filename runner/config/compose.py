@@ -1,0 +1,48 @@
+"""Composes the experiment's config the one way every entry point and benchmark uses.
+
+The search path is the user project's `conf/` (when there is one, put there by
+hydra_plugins/burst_runner_project), then the package's `conf/` (Hydra's
+primary config directory), then the registered schemas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.errors import HydraException
+from omegaconf import DictConfig
+
+from runner.apps import catalog
+from runner.config import project as projects
+from runner.config import schema
+from runner.config.errors import ConfigError, describe
+
+
+def prepare(project: projects.Project | None) -> Path:
+    """Activates the project, registers the schemas and apps; returns the primary config dir."""
+    projects.activate(project)
+    schema.register()
+    catalog.register()
+    return projects.PACKAGE_CONF
+
+
+def explain_missing_app(message: str) -> str:
+    """Hydra's "no such option" for an app that exists but failed to register says why."""
+    for name, reason in catalog.BROKEN.items():
+        if f"app={name}:" in message or f"'app/{name}'" in message:
+            return reason
+    return message
+
+
+def compose(overrides: Sequence[str] = (),
+            project: projects.Project | None = None) -> DictConfig:
+    """The config `python -m runner OVERRIDES` would run, without creating a run directory."""
+    conf_dir = prepare(project)
+    try:
+        with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
+            return hydra_compose("config", overrides=list(overrides))
+    except HydraException as error:
+        raise ConfigError(explain_missing_app(describe(error))) from error

@@ -1,0 +1,237 @@
+"""Turns activation records into the run directory's row files.
+
+Rows are appended and flushed the moment an activation is seen finished, so an
+interrupted run keeps every measurement it took; `widen_workers` then adds the
+app's own columns to `workers.csv` (runner/rundir/summary.py writes the summary).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from runner.rundir.files import ACTIVATIONS, LOGS, RESULTS, WORKERS
+
+ACTIVATION_COLUMNS = [
+    "stage", "activation_id", "kind", "workers", "submit_ms", "accepted_ms", "start_ms",
+    "end_ms", "duration_ms", "wait_ms", "init_ms", "detected_ms", "status", "error",
+]
+WORKER_COLUMNS = [
+    "stage", "worker_id", "activation_id", "pack", "start_ms", "end_ms", "status", "error",
+]
+ENVELOPE_KEYS = {"worker_id", "start_ms", "end_ms", "result", "error"}
+
+
+@dataclass
+class Submission:
+    """One activation the runner asked for: a map worker or a burst pack."""
+
+    stage: str
+    kind: str  # map | pack
+    worker_ids: list[int]
+    pack: int | None
+    submit_ms: int
+    accepted_ms: int | None = None
+    activation_id: str | None = None
+    error: str | None = None
+    record: dict | None = None  # filled at once by a blocking invocation
+
+
+@dataclass
+class WorkerOutcome:
+    worker_id: int
+    result: Any
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Csv:
+    path: Path
+    columns: list[str]
+    append: bool = False
+    _file: Any = field(init=False, default=None)
+    _writer: Any = field(init=False, default=None)
+
+    def write(self, row: dict[str, Any]) -> None:
+        if self._file is None:
+            has_rows = self.append and self.path.is_file() and self.path.stat().st_size > 0
+            self._file = self.path.open("a" if has_rows else "w", newline="")
+            self._writer = csv.DictWriter(self._file, self.columns, extrasaction="ignore")
+            if not has_rows:
+                self._writer.writeheader()
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _annotation(record: dict, key: str) -> Any:
+    for item in record.get("annotations") or []:
+        if item.get("key") == key:
+            return item.get("value")
+    return None
+
+
+def _run_start(record: dict) -> Any:
+    """When the action's code began to run: the start of its worker.
+
+    OpenWhisk's record of a cold start begins before the initialization (its
+    ``start`` is the run's start minus ``initTime``, ContainerProxy), while a
+    worker starts when its code runs, as a burst worker's own ``start_ms`` says;
+    so map workers and burst workers are measured alike, on any platform.
+    """
+    start, init = record.get("start"), _annotation(record, "initTime")
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, init))
+    return start + init if numbers else start
+
+
+def _error_text(result: Any) -> str:
+    if isinstance(result, dict) and "error" in result:
+        error = result["error"]
+        return error if isinstance(error, str) else json.dumps(error)
+    return json.dumps(result)[:500]
+
+
+def _is_envelope(value: Any) -> bool:
+    return isinstance(value, dict) and ENVELOPE_KEYS <= value.keys()
+
+
+class Recorder:
+    """Owns the run directory's row files for the whole run."""
+
+    def __init__(self, run_dir: Path, append: bool = False):
+        """`append` continues the files of an earlier, interrupted session (resume)."""
+        self.run_dir = run_dir
+        self.activations = _Csv(run_dir / ACTIVATIONS, ACTIVATION_COLUMNS, append)
+        self.workers = _Csv(run_dir / WORKERS, WORKER_COLUMNS, append)
+        self._results = (run_dir / RESULTS).open("a" if append else "w")
+
+    def close(self) -> None:
+        self.activations.close()
+        self.workers.close()
+        self._results.close()
+
+    def save_logs(self, activation_id: str, lines: list[str]) -> None:
+        folder = self.run_dir / LOGS
+        folder.mkdir(exist_ok=True)
+        (folder / f"{activation_id}.log").write_text("".join(f"{line}\n" for line in lines))
+
+    def _write_worker(self, row: dict[str, Any], result: Any) -> WorkerOutcome:
+        self.workers.write(row)
+        if result is not None:
+            line = {"stage": row["stage"], "worker_id": row["worker_id"], "result": result}
+            self._results.write(json.dumps(line) + "\n")
+            self._results.flush()
+        return WorkerOutcome(row["worker_id"], result, row["error"])
+
+    def failed(self, sub: Submission, status: str, error: str) -> list[WorkerOutcome]:
+        """An activation that never ran or never finished: one failed row each, no record."""
+        self.activations.write({
+            "stage": sub.stage, "activation_id": sub.activation_id or "", "kind": sub.kind,
+            "workers": len(sub.worker_ids), "submit_ms": sub.submit_ms,
+            "accepted_ms": sub.accepted_ms, "status": status, "error": error,
+        })
+        return [
+            self._write_worker({
+                "stage": sub.stage, "worker_id": worker_id, "activation_id": sub.activation_id,
+                "pack": sub.pack, "status": status, "error": error,
+            }, None)
+            for worker_id in sub.worker_ids
+        ]
+
+    def finished(self, sub: Submission, record: dict, detected_ms: int) -> list[WorkerOutcome]:
+        """Writes the activation row and its worker rows; returns the workers' outcomes."""
+        members = _annotation(record, "burst")
+        held = members.get("workers") if isinstance(members, dict) else None
+        if sub.kind == "pack" and isinstance(held, list) and len(held) == 2:
+            # the platform says which workers the pack held (heterogeneous packing, join)
+            sub.worker_ids = list(range(held[0], held[1] + 1))
+        response = record.get("response") or {}
+        status = response.get("status", "unknown")
+        result = response.get("result")
+        success = bool(response.get("success"))
+        wait_ms = _annotation(record, "waitTime")
+        self.activations.write({
+            "stage": sub.stage, "activation_id": sub.activation_id, "kind": sub.kind,
+            "workers": len(sub.worker_ids), "submit_ms": sub.submit_ms,
+            "accepted_ms": sub.accepted_ms, "start_ms": record.get("start"),
+            "end_ms": record.get("end"), "duration_ms": record.get("duration"),
+            "wait_ms": wait_ms, "init_ms": _annotation(record, "initTime"),
+            "detected_ms": detected_ms, "status": status,
+            "error": "" if success else _error_text(result),
+        })
+        base = {
+            "stage": sub.stage, "activation_id": sub.activation_id, "pack": sub.pack,
+            "start_ms": _run_start(record), "end_ms": record.get("end"),
+        }
+        if sub.kind == "map":
+            error = None if success else _error_text(result)
+            return [self._write_worker(
+                {**base, "worker_id": sub.worker_ids[0], "status": status, "error": error},
+                result if success else None,
+            )]
+        return self._pack_workers(sub, base, status, result)
+
+    def _pack_workers(
+        self, sub: Submission, base: dict, status: str, result: Any
+    ) -> list[WorkerOutcome]:
+        entries = result if isinstance(result, list) else None
+        if entries is None or len(entries) != len(sub.worker_ids):
+            error = _error_text(result) if entries is None else (
+                f"pack answered {len(entries)} results for {len(sub.worker_ids)} workers"
+            )
+            return [
+                self._write_worker({**base, "worker_id": w, "status": status, "error": error}, None)
+                for w in sub.worker_ids
+            ]
+        outcomes = []
+        for worker_id, entry in zip(sub.worker_ids, entries, strict=True):
+            row = {**base, "worker_id": worker_id, "status": "success", "error": None}
+            value = entry
+            if _is_envelope(entry):
+                row.update(start_ms=entry["start_ms"], end_ms=entry["end_ms"])
+                value = entry["result"]
+                if entry["error"]:
+                    row.update(status="application error", error=str(entry["error"]))
+                    value = None
+            outcomes.append(self._write_worker(row, value))
+        return outcomes
+
+
+def _app_columns(run_dir: Path) -> pd.DataFrame | None:
+    """Scalar top-level keys of each worker's result, one column each."""
+    path = run_dir / RESULTS
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    rows = []
+    with path.open() as lines:
+        for line in lines:
+            item = json.loads(line)
+            result = item["result"] if isinstance(item["result"], dict) else {}
+            scalars = {
+                k: v for k, v in result.items()
+                if isinstance(v, (int, float, str, bool)) and k not in WORKER_COLUMNS
+            }
+            rows.append({"stage": item["stage"], "worker_id": item["worker_id"], **scalars})
+    return pd.DataFrame(rows)
+
+
+def widen_workers(run_dir: Path) -> pd.DataFrame:
+    """Rewrites workers.csv with the app's result columns appended."""
+    workers = pd.read_csv(run_dir / WORKERS)
+    extra = _app_columns(run_dir)
+    if extra is not None and len(extra.columns) > 2:
+        workers = workers.merge(extra, on=["stage", "worker_id"], how="left")
+    workers.to_csv(run_dir / WORKERS, index=False)
+    return workers

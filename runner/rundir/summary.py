@@ -1,0 +1,107 @@
+"""The run's one-row `summary.csv`: its fixed columns, the status verdict, and the writer.
+
+The columns are the same whatever the outcome (an interrupted or failed run
+leaves empty cells, never missing columns), so summaries of any runs stack
+into one table. The verdict is decided here only: the experiment and resume
+both call `verdict`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from runner.rundir.files import ACTIVATIONS, SUMMARY, WORKERS, read_table
+
+IDENTITY_COLUMNS = ["app", "mode", "platform", "workers", "granularity", "backend",
+                    "repeat_index"]
+STEPS = ["build", "deploy", "run", "validate", "total"]
+SUMMARY_COLUMNS = [
+    *IDENTITY_COLUMNS,
+    "status",  # ok | failed | invalid | interrupted | error
+    "message",  # one line: the answer's check, or what went wrong
+    "valid", "validation",  # the app's verdict on the answer and its detail
+    "makespan_ms",  # first submit to last end
+    "startup_spread_ms",  # last worker start minus first (the largest over stages)
+    "invoke_spread_ms",  # last accepted invocation minus first
+    "activations", "failed",  # activations sent; workers with an error
+    *(f"{step}_ms" for step in STEPS),
+    "build_cache",  # hit | miss
+    "deployed",  # uploaded | unchanged
+    "requests",  # HTTP requests sent to the platform
+    "platform_address", "git_commit",
+    "resumed",  # True once `python -m runner.resume` rewrote the run
+]
+
+
+def identity(cfg: DictConfig) -> dict[str, Any]:
+    """What the run is, as compare groups it: burst options only where they applied."""
+    burst = str(cfg.mode) == "burst"
+    return {
+        "app": cfg.app.name, "mode": str(cfg.mode), "platform": str(cfg.platform.name),
+        "workers": cfg.workers,
+        "granularity": cfg.burst.granularity if burst else None,
+        "backend": str(cfg.burst.backend) if burst else None,
+        "repeat_index": cfg.repeat_index,
+    }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    message: str
+
+
+def verdict(workers: int, failures: list[tuple[int, str]], valid: bool, detail: str,
+            unfinished: int = 0) -> Verdict:
+    """The status ladder: unfinished workers, then failed ones, then a wrong answer, then ok."""
+    if unfinished:
+        return Verdict("interrupted", f"{unfinished} workers still unfinished")
+    if failures:
+        worker_id, error = failures[0]
+        return Verdict("failed", f"{len(failures)} of {workers} workers failed; "
+                                 f"worker {worker_id}: {error}")
+    if not valid:
+        return Verdict("invalid", f"wrong answer: {detail}")
+    return Verdict("ok", detail)
+
+
+def _span(series: pd.Series) -> float:
+    values = series.dropna()
+    return float(values.max() - values.min()) if len(values) else math.nan
+
+
+def measured(run_dir: Path) -> dict[str, Any]:
+    """The columns computed from the row files."""
+    activations = read_table(run_dir, ACTIVATIONS)
+    workers = read_table(run_dir, WORKERS)
+    row: dict[str, Any] = {"makespan_ms": math.nan, "invoke_spread_ms": math.nan,
+                           "startup_spread_ms": math.nan, "activations": len(activations),
+                           "failed": 0}
+    if len(activations):
+        row["makespan_ms"] = float(activations["end_ms"].max() - activations["submit_ms"].min())
+        row["invoke_spread_ms"] = _span(activations["accepted_ms"])
+    if len(workers):
+        # per stage: the workers of a multi-stage app start again at every stage
+        row["startup_spread_ms"] = float(workers.groupby("stage")["start_ms"].agg(_span).max())
+        row["failed"] = int(workers["error"].notna().sum())
+    return row
+
+
+def summarize(run_dir: Path, identity: dict[str, Any], steps: dict[str, float],
+              outcome: dict[str, Any]) -> dict[str, Any]:
+    """Writes `summary.csv`, also when the run failed or was interrupted; returns its row."""
+    row: dict[str, Any] = {**identity, **measured(run_dir)}
+    row.update({f"{name}_ms": round(ms, 3) for name, ms in steps.items()})
+    row.update(outcome)
+    unknown = set(row) - set(SUMMARY_COLUMNS)
+    if unknown:
+        raise ValueError(f"summary columns not in SUMMARY_COLUMNS: {sorted(unknown)}")
+    full = {column: row.get(column) for column in SUMMARY_COLUMNS}
+    pd.DataFrame([full], columns=SUMMARY_COLUMNS).to_csv(run_dir / SUMMARY, index=False)
+    return full
