@@ -11,12 +11,14 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 
-def test_sweep_makes_one_directory_per_combination(tmp_path, cache_dir):
+def test_sweep_makes_one_directory_per_combination(tmp_path, cache_dir, standalone_platform):
     sweep_dir = tmp_path / "sweep"
+    secret = standalone_platform["AUTH"]
     completed = subprocess.run(
         [sys.executable, "-m", "runner", "-m", "mode=map,burst", "workers=2,3", "app=sleep",
          "app.sleep_ms=50", f"hydra.sweep.dir={sweep_dir}", f"build.cache_dir={cache_dir}",
-         "platform.auth=sweep-secret", "storage.secret_key=storage-secret"],
+         "platform=openwhisk", f"platform.api_host={standalone_platform['APIHOST']}",
+         f"platform.auth={secret}"],
         cwd=PROJECT, capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
@@ -26,10 +28,9 @@ def test_sweep_makes_one_directory_per_combination(tmp_path, cache_dir):
     assert sorted(zip(rows["mode"], rows["workers"], strict=True)) == [
         ("burst", 2), ("burst", 3), ("map", 2), ("map", 3)]
     assert rows["valid"].all()
-    for secret in ("sweep-secret", "storage-secret"):
-        assert not [p for p in sweep_dir.rglob("*") if secret in p.name]
-        for saved in sweep_dir.rglob("*.yaml"):
-            assert secret not in saved.read_text(), saved
+    assert not [p for p in sweep_dir.rglob("*") if secret in p.name]
+    for saved in sweep_dir.rglob("*.yaml"):
+        assert secret not in saved.read_text(), saved
 
 
 def _sweep(tmp_path, cache_dir, *overrides):
