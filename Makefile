@@ -34,7 +34,7 @@ run: $(STAMP)
 	$(PY) -m runner $(ARGS)
 
 test: $(STAMP) services
-	$(PY) -m ruff check runner ow_apps tests
+	$(PY) -m ruff check runner ow_apps hydra_plugins tests
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (short default, under 10 minutes): `make bench BENCH_ARGS="--full"` for the long
@@ -50,7 +50,7 @@ bench: $(BENCH_STAMP) services
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check runner ow_apps tests bench
+	$(PY) -m ruff check runner ow_apps hydra_plugins tests bench
 
 clean:
 	rm -rf $(VENV) outputs multirun

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).parent))  # shared helpers such as json_server
 
 
 @dataclass

@@ -16,9 +16,9 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from json_server import JsonHandler, serve
 
 from runner.client.openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
+from tests.helpers.json_server import JsonHandler, serve
 
 THROTTLED = {"error": "Too many requests in the last minute (count: 61, allowed: 60).",
              "code": 4242}

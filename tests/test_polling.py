@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from json_server import JsonHandler, serve
 
 from runner import build
 from runner.apps.catalog import app_file
@@ -24,6 +23,7 @@ from runner.client.openwhisk import BurstOptions, OpenWhiskClient
 from runner.pipeline import experiment
 from runner.pipeline.executor import Executor
 from runner.rundir.recorder import Recorder
+from tests.helpers.json_server import JsonHandler, serve
 
 BASELINE_PERIOD_MS = 2000
 

@@ -7,8 +7,8 @@ Every combination the build step cannot honour ends here as a one-line
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from runner.config import AppConfig, BuildMethod, ConfigError, Lang

@@ -1,7 +1,7 @@
 """Action zips: writing one with an executable `exec` at its root, and checking one built elsewhere.
 
 Every artifact the embedded platform or an action-loop runtime can run is such
-a zip (DESIGN.md section 5), whichever method produced it.
+a zip (docs/design.md, "The action loop"), whichever method produced it.
 """
 
 from __future__ import annotations

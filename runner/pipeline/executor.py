@@ -12,26 +12,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from runner.client.openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
-from runner.client.polling import ActivationPoller, Found, RequestBudget, now_ms
+from runner.client.polling import ActivationPoller, RequestBudget, now_ms
 from runner.config import WaitConfig
-from runner.pipeline.progress import Progress
+from runner.pipeline.waiting import Waiting
 from runner.rundir.recorder import Recorder, Submission, WorkerOutcome
-
-# Poll cadence: quick while results arrive, backing off to a cap that still keeps the
-# detection lag of a quiet spell short (one list request per cap is cheap).
-FAST_POLL_S = 0.05
-SLOW_POLL_S = 0.25
-# Above the configured poll rate, one list request per second for every 100 pending
-# activations: still 50 times fewer than polling each of them every 2 s.
-PENDING_PER_REQUEST = 100
-# When the list has found nothing for this long, a few pending activations are also
-# fetched one by one, in case the list misses them (a controller clock stepped back).
-SINGLE_GET_EVERY_S = 5.0
-SINGLE_GETS_PER_ROUND = 10
-
-
-class WaitTimeout(RuntimeError):
-    pass
 
 
 class Executor:
@@ -61,14 +45,13 @@ class Executor:
 
     def map(self, payloads: list[dict[str, Any]], stage: str = "map") -> list[WorkerOutcome]:
         """One activation per payload; `worker_id` is added to each payload."""
-        outcomes: list[WorkerOutcome] = []
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures = [
+            invocations = [
                 pool.submit(self._invoke_one, stage, worker_id, payload)
                 for worker_id, payload in enumerate(payloads)
             ]
-            self._wait(futures, outcomes, stage, len(payloads))
-        return self._sorted(outcomes)
+            waiting = self._wait_invocations(invocations, stage)
+        return self._sorted(waiting.outcomes)
 
     def _sorted(self, outcomes: list[WorkerOutcome]) -> list[WorkerOutcome]:
         self.outcomes += outcomes
@@ -91,7 +74,6 @@ class Executor:
         """One group invocation; the platform answers one activation per pack."""
         options = self.burst_options
         submit_ms = now_ms()
-        outcomes: list[WorkerOutcome] = []
         try:
             ids = self.client.invoke_burst(self.action, payloads, options)
         except OpenWhiskError as error:
@@ -105,86 +87,54 @@ class Executor:
             workers = list(range(pack * size, min((pack + 1) * size, len(payloads))))
             subs.append(Submission(stage, "pack", workers, pack, submit_ms, accepted_ms,
                                    activation_id))
-        future: Future[list[Submission]] = Future()
-        future.set_result(subs)
-        self._wait([future], outcomes, stage, len(subs))
-        return self._sorted(outcomes)
+        return self._sorted(self._wait_packs(subs, stage).outcomes)
 
-    def _wait(self, futures: list[Future], outcomes: list[WorkerOutcome], stage: str,
-              expected: int) -> None:
-        """Polls the activation list until every submitted activation is recorded."""
-        progress = Progress(stage)
-        pending: dict[str, Submission] = {}
-        unsubmitted = list(futures)
-        deadline = time.monotonic() + self.timeout_s
-        interval = FAST_POLL_S
-        last_news = time.monotonic()  # of the last round that found something, or a single GET
-        poll_error = ""
+    def _waiting(self, stage: str, expected: int) -> Waiting:
+        return Waiting(stage, expected, self.recorder, self.poller, self.budget, self._finished,
+                       self.timeout_s, self.poll_rate)
+
+    def _wait_invocations(self, invocations: list[Future[Submission]], stage: str) -> Waiting:
+        """Map: watches activations while later ones are still being invoked."""
+        waiting = self._waiting(stage, len(invocations))
+        unsent = list(invocations)
         try:
-            while unsubmitted or pending:
+            while unsent or waiting.pending:
                 round_start = time.monotonic()
-                still = []
-                for future in unsubmitted:
-                    if not future.done():
-                        still.append(future)
-                        continue
-                    result = future.result()
-                    for sub in result if isinstance(result, list) else [result]:
-                        if sub.activation_id is None:
-                            outcomes += self.recorder.failed(sub, "not invoked", sub.error or "")
-                        elif sub.record is not None:  # a blocking invocation brought it
-                            outcomes += self._finished(sub, sub.record, sub.accepted_ms or now_ms())
-                        else:
-                            pending[sub.activation_id] = sub
-                unsubmitted = still
-                found: list[Found] = []
-                sent_before = self.poller.requests_sent
-                try:
-                    if pending:
-                        self.poller.poll(pending, found)
-                    if pending and time.monotonic() - last_news > SINGLE_GET_EVERY_S:
-                        self.poller.get_singly(pending, SINGLE_GETS_PER_ROUND, found)
-                        last_news = time.monotonic()
-                except OpenWhiskError as error:  # the controller may recover before the deadline
-                    poll_error = f"; last poll failed: {error}"
-                if found:
-                    last_news = time.monotonic()
-                for done in found:
-                    outcomes += self._finished(done.submission, done.record, done.detected_ms)
-                if progress.enabled:  # counting costs a pass over the outcomes: only for a screen
-                    finished = expected - len(pending) - len(unsubmitted)
-                    failed = sum(1 for o in outcomes if not o.ok)
-                    progress.update(finished, expected, failed,
-                                    final=not (unsubmitted or pending))
-                if not (unsubmitted or pending):
+                for invocation in [f for f in unsent if f.done()]:
+                    waiting.admit(invocation.result())
+                unsent = [f for f in unsent if not f.done()]
+                found = waiting.poll()
+                waiting.report(len(unsent))
+                if not (unsent or waiting.pending):
                     break
-                if time.monotonic() > deadline:
-                    raise WaitTimeout(
-                        f"{len(pending) + len(unsubmitted)} activations unfinished after "
-                        f"{self.timeout_s:.0f} s (raise wait.timeout_s to wait longer)"
-                        f"{poll_error}"
-                    )
-                interval = FAST_POLL_S if found else min(interval * 1.5, SLOW_POLL_S)
-                rate = max(self.poll_rate, len(pending) / PENDING_PER_REQUEST)
-                self.budget.spend(self.poller.requests_sent - sent_before, rate)
-                cadence = round_start + interval - time.monotonic()
-                time.sleep(max(0.0, cadence, self.budget.delay_s(rate)))
+                waiting.pace(round_start, found, len(unsent))
         finally:
-            # Stopped early (Ctrl-C, deadline): invocations not yet sent never will be; those in
-            # flight are let finish so their activations are on record as unfinished.
-            for future in unsubmitted:
-                future.cancel()
-            for future in unsubmitted:
-                if future.cancelled():
-                    continue
-                result = future.result()
-                for sub in result if isinstance(result, list) else [result]:
-                    if sub.activation_id is not None:
-                        pending[sub.activation_id] = sub
-            for sub in pending.values():
-                outcomes += self.recorder.failed(
-                    sub, "unfinished", "no result when the runner stopped waiting"
-                )
+            # Invocations not yet sent never will be; those in flight are let finish so
+            # their activations are on record as unfinished.
+            for invocation in unsent:
+                invocation.cancel()
+            for invocation in unsent:
+                if not invocation.cancelled() and invocation.result().activation_id is not None:
+                    waiting.admit(invocation.result())
+            waiting.abandon()
+        return waiting
+
+    def _wait_packs(self, packs: list[Submission], stage: str) -> Waiting:
+        """Burst: watches the packs one invocation started."""
+        waiting = self._waiting(stage, len(packs))
+        try:
+            for pack in packs:
+                waiting.admit(pack)
+            while waiting.pending:
+                round_start = time.monotonic()
+                found = waiting.poll()
+                waiting.report(0)
+                if not waiting.pending:
+                    break
+                waiting.pace(round_start, found, 0)
+        finally:
+            waiting.abandon()
+        return waiting
 
     def _finished(self, sub: Submission, record: dict, detected_ms: int) -> list[WorkerOutcome]:
         """Records the activation; a failed one also gets its logs saved for the post-mortem."""

@@ -2,7 +2,7 @@
 
 A container runs an action's command in its own process group: one JSON line per
 activation on stdin, one JSON answer line on fd 3, stdout/stderr as logs
-(DESIGN.md section 5). With cgroups, each container also has a memory cgroup of
+(docs/design.md, "The action loop"). With cgroups, each container also has a memory cgroup of
 its own (``cgroups.py``), whose OOM-kill counter tells how a dead one ended.
 Which container serves which activation is the pool's business (``pool.py``).
 """

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-# Test modules import the shared helpers by name from this directory.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from burst_helpers import ActionProcess, build_action  # noqa: E402
+from tests.helpers.burst import ActionProcess, build_action
 
 
 @pytest.fixture

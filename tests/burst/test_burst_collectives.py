@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from burst_helpers import leftover_keys, run_burst
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.helpers.burst import leftover_keys, run_burst
 
 SUM_LEN = 16
 

@@ -13,9 +13,9 @@ import time
 from typing import Any
 
 import pytest
-from burst_helpers import run_burst
 
 from runner.burst.launcher import ActionLoader, handle_line
+from tests.helpers.burst import run_burst
 
 DEADLINE_S = 30.0
 PROMPT_S = 6.0

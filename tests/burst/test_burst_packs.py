@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from burst_helpers import leftover_keys, pack_lines
+
+from tests.helpers.burst import leftover_keys, pack_lines
 
 RING_ACTION = """
 import os

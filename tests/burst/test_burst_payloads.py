@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from burst_helpers import leftover_keys, run_burst
+
+from tests.helpers.burst import leftover_keys, run_burst
 
 MiB = 1 << 20
 RING_SIZES = [0, 1, 64 * 1024, 64 * 1024 + 7, MiB + 3, 16 * MiB]

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from burst_helpers import pack_lines, run_burst
 
 from runner.burst import pack
 from runner.burst.spec import parse_pack_line
+from tests.helpers.burst import pack_lines, run_burst
 
 DEADLINE_S = 30.0
 

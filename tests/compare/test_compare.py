@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from compare_helpers import (
+
+from runner import compare
+from runner.analysis import compare as analysis_compare
+from runner.analysis import plots
+from tests.helpers.compare import (
     Run,
     assert_picture,
     read_summaries,
@@ -15,10 +19,6 @@ from compare_helpers import (
     write_run,
     write_sweep,
 )
-
-from runner import compare
-from runner.analysis import compare as analysis_compare
-from runner.analysis import plots
 
 METRICS = ["makespan_ms", "startup_spread_ms", "total_ms", "failed", "valid"]
 

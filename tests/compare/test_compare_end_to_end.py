@@ -8,7 +8,8 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-from compare_helpers import PROJECT, assert_picture, run_compare
+
+from tests.helpers.compare import PROJECT, assert_picture, run_compare
 
 
 def test_sweep_then_compare(tmp_path, cache_dir, data_dir):

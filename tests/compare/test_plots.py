@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from compare_helpers import Run, assert_picture, write_run
 
 from runner.analysis.plots import timeline, write_timeline
+from tests.helpers.compare import Run, assert_picture, write_run
 
 
 def test_timeline_of_a_burst_with_a_failed_worker(tmp_path):

@@ -7,10 +7,10 @@ import sys
 
 import pandas as pd
 import pytest
-from compare_helpers import PROJECT, Run, read_summaries, write_config_error, write_sweep
 from omegaconf import OmegaConf
 
 from runner.analysis.sweep import SweepSummary, write_sweep_summary
+from tests.helpers.compare import PROJECT, Run, read_summaries, write_config_error, write_sweep
 
 
 def test_one_row_per_job_with_its_choices_and_summary(tmp_path):

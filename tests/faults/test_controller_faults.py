@@ -14,11 +14,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from json_server import JsonHandler, serve
 
 from runner.client.openwhisk import BurstOptions, OpenWhiskClient
 from runner.pipeline.executor import Executor
 from runner.rundir.recorder import Recorder
+from tests.helpers.json_server import JsonHandler, serve
 
 
 class FakeController:

@@ -9,6 +9,7 @@ a ready sweep. It is copied to a temporary directory and used from there.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -122,3 +123,20 @@ def test_a_named_project_that_is_not_one_is_a_config_error(tmp_path, cache_dir):
     assert done.stderr.strip() == (f"config error: --project={tmp_path / 'nowhere'}: no conf/ "
                                    "or ow_apps/ folder there; a project holds "
                                    "conf/<group>/*.yaml and ow_apps/<app>/__init__.py")
+
+
+def test_the_readmes_app_works_as_written(tmp_path, cache_dir):
+    """The two code blocks of README's "Adding an app", pasted into a project, run in both modes."""
+    readme = (SOURCE.parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```python\n(# ow_apps/mcpi/(\w+)\.py.*?)```", readme, re.S)
+    assert sorted(name for _, name in blocks) == ["__init__", "action"]
+    folder = tmp_path / "ow_apps" / "mcpi"
+    folder.mkdir(parents=True)
+    for text, name in blocks:
+        (folder / f"{name}.py").write_text(text)
+    shutil.copy(SOURCE / "ow_apps" / "mcpi" / "darts.py", folder)
+    for mode in ("map", "burst"):
+        done = runner(tmp_path, f"mode={mode}", "workers=4", "burst.granularity=2", "app=mcpi",
+                      cache_dir=cache_dir)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("ok: pi ~ 3.1")

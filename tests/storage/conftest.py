@@ -6,10 +6,8 @@ and passes on to the embedded platform's actions, as a user's would.
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,11 +15,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from ow_apps import storage
-
-# Test modules import the shared helpers by name from this directory.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from s3_helpers import CREDENTIALS, free_port  # noqa: E402
+from tests.helpers.s3 import CREDENTIALS, free_port
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from s3_helpers import free_port, keys
+
+from tests.helpers.s3 import free_port, keys
 
 KMEANS = ["app=kmeans", "app.points=6000", "app.dims=4", "app.k=4", "app.iterations=6"]
 TERASORT = ["app=terasort", "app.size_mb=1"]

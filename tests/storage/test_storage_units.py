@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from s3_helpers import free_port, keys
 
 from ow_apps import storage
+from tests.helpers.s3 import free_port, keys
 
 DATA = bytes(range(256)) * 4
 

@@ -1,6 +1,6 @@
 """Speed figures of the embedded platform on this machine (a script, not a test).
 
-    .venv/bin/python tests/platform/bench_platform.py [SCENARIO ...] [--flags "PLATFORM FLAGS"]
+    .venv/bin/python -m bench.platform_speed [SCENARIO ...] [--flags "PLATFORM FLAGS"]
 
 Every scenario starts a fresh ``python -m runner.platform`` (cold containers, as a
 user's first run sees them), deploys a Python action built by
@@ -36,10 +36,9 @@ from typing import Any
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from runner.build import build_python_action
 
-from runner.build import build_python_action  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 NOOP_SOURCE = "def main(args, burst=None):\n    return {}\n"
 SEND_CONCURRENCY = 64  # the runner's default invoke.concurrency

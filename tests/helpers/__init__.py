@@ -1,0 +1,1 @@
+"""What tests share: fake servers, fabricated run directories, burst and S3 helpers."""
