@@ -1,7 +1,7 @@
 """The embedded platform, started once per benchmark with one action deployed.
 
 In-process benchmarks measure the invoke and wait path alone, so they start the
-platform and deploy the action themselves (as `runner.experiment` does) and
+platform and deploy the action themselves (as `runner.pipeline.experiment` does) and
 then call the runner's own `Executor` many times against the warm platform.
 """
 

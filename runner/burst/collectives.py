@@ -1,9 +1,10 @@
 """Collective operations built only on point-to-point send/recv.
 
-Every collective is two-level: first among one leader per group (the traffic
-that crosses the remote backend, kept to one message per tree edge), then
-inside each group over the fast pack-local path. Trees are binomial, so any
-worker count works, not only powers of two. Reductions combine contiguous id
+Broadcast and reduce are two-level: first among one leader per group (the
+traffic that crosses the remote backend, kept to one message per tree edge),
+then inside each group over the fast pack-local path; gather, scatter and
+all-to-all send directly between workers. Trees are binomial, so any worker
+count works, not only powers of two. Reductions combine contiguous id
 ranges in id order, so ``op`` only needs to be associative, not commutative.
 
 All workers must call the same collectives in the same order (as in MPI):

@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 
 from runner.client.openwhisk import OpenWhiskClient
 from runner.config import ConfigError, PlatformName
+from runner.rundir.files import PLATFORM_LOG
 
 
 class PlatformError(RuntimeError):
@@ -74,7 +75,7 @@ def embedded(run_dir: Path, invokers: int, slots: int, max_starting: int | None,
         command += ["--max-starting", str(max_starting)]
     if backend_uri:
         command += ["--backend-uri", backend_uri]
-    log = (run_dir / "platform.log").open("ab")
+    log = (run_dir / PLATFORM_LOG).open("ab")
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
         start_new_session=True,  # Ctrl-C reaches the runner only; the runner stops the platform

@@ -50,7 +50,9 @@ def validate(cfg: DictConfig) -> None:
         )
     _check_storage(cfg.storage)
     backend = str(cfg.burst.backend)
-    if BACKENDS[backend].needs_server and not cfg.burst.backend_uri:
+    # a cluster configures its backend servers itself; the embedded platform is told here
+    embedded = cfg.platform.name == PlatformName.local
+    if embedded and BACKENDS[backend].needs_server and not cfg.burst.backend_uri:
         raise ConfigError(
             f"burst.backend={backend} needs burst.backend_uri (e.g. redis://127.0.0.1:6379)"
         )

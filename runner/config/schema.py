@@ -32,7 +32,7 @@ class Mode(Choice):
     burst = "burst"
 
 
-# the burst backends the middleware implements (runner/burst/backends/catalog.py)
+# the burst backends the middleware implements (runner/burst/catalog.py)
 Backend = Choice("Backend", {name: name for name in BACKENDS})
 
 

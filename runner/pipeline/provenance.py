@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from runner.rundir.files import PROVENANCE
+
 PROJECT = Path(__file__).resolve().parent.parent
 PACKAGES = ["hydra-core", "omegaconf", "requests", "pandas", "numpy", "aiohttp", "matplotlib",
             "redis"]
@@ -52,5 +54,5 @@ def collect() -> dict[str, Any]:
 
 def write(run_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
     info = {**collect(), **extra}
-    (run_dir / "provenance.json").write_text(json.dumps(info, indent=2) + "\n")
+    (run_dir / PROVENANCE).write_text(json.dumps(info, indent=2) + "\n")
     return info

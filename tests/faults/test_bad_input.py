@@ -129,7 +129,7 @@ def test_debug_adds_the_traceback(run_cli, standalone_platform):
     lines = config.stderr.strip().splitlines()
     assert lines[0] == "config error: workers=0: must be an integer >= 1"
     assert lines[1] == "Traceback (most recent call last):"
-    assert lines[-1] == "runner.config.ConfigError: workers=0: must be an integer >= 1"
+    assert lines[-1] == "runner.config.errors.ConfigError: workers=0: must be an integer >= 1"
 
 
 def test_an_unreachable_controller_is_one_line_naming_it(run_cli):

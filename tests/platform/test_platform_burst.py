@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from runner.burst import catalog
+
 
 def test_burst_of_10_in_packs_of_3(platform: Any) -> None:
     platform.put("burst", parameters=[{"key": "d", "value": "default"}])
@@ -78,11 +80,18 @@ def test_burst_errors(platform: Any) -> None:
     assert "16 worker slots" in too_big.json()["error"]
     for body in ({"value": []}, {"value": {}}, [1], {"value": [1, 2]}):
         assert platform.invoke("burst2", body, burst="true").status_code == 400
-    no_uri = platform.invoke("burst2", {"value": [{}]}, burst="true", backend="redis")
-    assert no_uri.status_code == 400
-    assert "--backend-uri" in no_uri.json()["error"]
-    unknown = platform.invoke("burst2", {"value": [{}]}, burst="true", backend="carrier-pigeon")
-    assert unknown.status_code == 400
+    for name in ("redis", "redis-list"):  # the fork's clients spell it with a hyphen
+        no_uri = platform.invoke("burst2", {"value": [{}]}, burst="true", backend=name)
+        assert no_uri.status_code == 400
+        assert "--backend-uri" in no_uri.json()["error"]
+    # a backend the middleware does not implement (the fork knows these names) is refused
+    # with the one list the runner's schema and the middleware share
+    for name in ("carrier-pigeon", "rabbitmq", "redis-stream", "s3"):
+        unknown = platform.invoke("burst2", {"value": [{}]}, burst="true", backend=name)
+        assert unknown.status_code == 400
+        assert unknown.json()["error"] == (f"Unknown burst backend '{name}'; supported "
+                                           f"backends: {', '.join(catalog.BACKENDS)}.")
+    assert list(catalog.BACKENDS) == ["local", "redis", "redis_list"]
     zero = platform.invoke("burst2", {"value": [{}]}, burst="true", granularity="0")
     assert zero.status_code == 400
 
