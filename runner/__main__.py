@@ -15,7 +15,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
@@ -98,18 +98,6 @@ def _task(cfg: DictConfig) -> float | None:
     return float(outcome.summary.get("makespan_ms", float("nan")))
 
 
-def _describe(error: BaseException) -> str:
-    if isinstance(error, MissingConfigException) and error.missing_cfg_file:
-        group, _, choice = error.missing_cfg_file.rpartition("/")
-        if group:
-            allowed = ", ".join(sorted(error.options or []))
-            return compose.explain_missing_app(
-                f"{group}={choice}: no such {group}; choose one of {allowed}")
-    if isinstance(error, (ConfigCompositionException, OverrideParseException)):
-        return config.describe(error)
-    return str(error)
-
-
 def expand_repeat(argv: list[str]) -> list[str]:
     """`repeat=R` becomes a sweep over `repeat_index=0..R-1`, so every point runs R times."""
     for position, arg in enumerate(argv):
@@ -136,7 +124,7 @@ def main() -> None:
     try:
         task()
     except (ConfigCompositionException, OverrideParseException) as error:
-        print(f"config error: {_describe(error)}", file=sys.stderr)
+        print(f"config error: {compose.describe_composition(error)}", file=sys.stderr)
         if {"debug=true", "debug=True"} & set(sys.argv[1:]):  # no config was composed to ask
             traceback.print_exception(error)
         sys.exit(2)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
-from hydra.errors import HydraException
+from hydra.errors import HydraException, MissingConfigException
 from omegaconf import DictConfig
 
 from runner.apps import catalog
 from runner.config import project as projects
 from runner.config import schema
-from runner.config.errors import ConfigError, describe
+from runner.config.errors import ConfigError, describe, did_you_mean
 
 
 def prepare(project: projects.Project | None) -> Path:
@@ -29,12 +29,18 @@ def prepare(project: projects.Project | None) -> Path:
     return projects.PACKAGE_CONF
 
 
-def explain_missing_app(message: str) -> str:
-    """Hydra's "no such option" for an app that exists but failed to register says why."""
-    for name, reason in catalog.BROKEN.items():
-        if f"app={name}:" in message or f"'app/{name}'" in message:
-            return reason
-    return message
+def describe_composition(error: BaseException) -> str:
+    """One line for an error Hydra raised while composing; an app that failed to register
+    is named with the reason rather than as "no such app"."""
+    if isinstance(error, MissingConfigException) and error.missing_cfg_file:
+        group, _, choice = error.missing_cfg_file.rpartition("/")
+        if group == "app" and choice in catalog.BROKEN:
+            return catalog.BROKEN[choice]
+        if group:
+            options = sorted(error.options or [])
+            return (f"{group}={choice}: no such {group}{did_you_mean(choice, options)}; "
+                    f"choose one of {', '.join(options)}")
+    return describe(error)
 
 
 def compose(overrides: Sequence[str] = (),
@@ -45,4 +51,4 @@ def compose(overrides: Sequence[str] = (),
         with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
             return hydra_compose("config", overrides=list(overrides))
     except HydraException as error:
-        raise ConfigError(explain_missing_app(describe(error))) from error
+        raise ConfigError(describe_composition(error)) from error

@@ -37,8 +37,8 @@ class Project:
 
 def _is_project(path: Path) -> bool:
     project = Project(path)
-    return project.conf is not None and project.conf.resolve() != PACKAGE_CONF \
-        or project.apps is not None
+    own_conf = project.conf is not None and project.conf.resolve() != PACKAGE_CONF
+    return own_conf or project.apps is not None
 
 
 def find(explicit: str | None = None) -> Project | None:

@@ -117,6 +117,13 @@ def test_a_broken_app_is_named_in_one_line(project, cache_dir, files, expected):
     assert not (project / "outputs").exists()
 
 
+def test_a_misspelt_option_of_the_project_gets_a_hint(project, cache_dir):
+    done = runner(project, "app=mcpi_quik", cache_dir=cache_dir)
+    assert done.returncode == 2
+    assert done.stderr.startswith("config error: app=mcpi_quik: no such app (did you mean "
+                                  "mcpi_quick?); choose one of collectives, hello, "), done.stderr
+
+
 def test_a_named_project_that_is_not_one_is_a_config_error(tmp_path, cache_dir):
     done = runner(tmp_path, "--project", str(tmp_path / "nowhere"), cache_dir=cache_dir)
     assert done.returncode == 2
