@@ -1,167 +1,203 @@
-"""Comparison of runs: one table of every run, grouped medians over repeats, and figures.
+"""Comparison of runs: one table of medians over the repeats of each variant, and figures.
 
-Joins the runs found under the given run and sweep directories into one table,
-groups them by the keys that differ between runs (or `--by`), and reports the
-median and the min/max of each metric over the repeats of a group: printed,
-in `comparison.csv`, and as figures (the command line is runner/compare.py).
-Repeats are what make a comparison of noisy timings honest, so every number is
-a median over them.
+`compare_runs` joins the runs found under run and sweep directories
+(runner/analysis/runs.py), finds the keys that make variants and the settings
+held fixed (runner/analysis/grouping.py), and reports each metric's median and
+min/max over a variant's ok runs. `write` saves the table, the runs and the
+figures (runner/analysis/figures.py) into one directory. The command line is
+runner/compare.py; notebooks call the same functions.
 """
 
 from __future__ import annotations
 
-import glob
-import re
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from runner.analysis import plots, sweep
-from runner.rundir import files
+from runner.analysis import grouping
+from runner.analysis.runs import CompareError, load_runs, load_workers
 
-IDENTITY = ["app", "mode", "platform", "workers", "granularity", "backend"]
 DEFAULT_METRICS = ["makespan_ms", "startup_spread_ms", "total_ms", "failed", "valid"]
-# Overrides that move files around without changing what is measured.
-NOT_COMPARED = {"build.cache_dir", "data_dir", "debug", "storage.path"}
-STATS = ["median", "min", "max"]
+FORMATS = ["png", "pdf", "svg"]
+TIMELINES = "timelines"  # timelines/<run_id>.png; runs.csv maps run_id to the run
 
 
-class CompareError(Exception):
-    """Something the user can fix; reported in one line, exit code 2."""
+@dataclass
+class Comparison:
+    """Runs, how they were grouped, and the table of medians: what the CLI prints and saves."""
+
+    runs: pd.DataFrame
+    by: list[str]
+    metrics: list[str]
+    fixed: dict[str, Any]
+    table: pd.DataFrame
+    include_failed: bool = False
+    workers: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def counted_runs(self) -> pd.DataFrame:
+        return self.runs[grouping.counted(self.runs, self.include_failed)]
+
+    @property
+    def counted_workers(self) -> pd.DataFrame:
+        if self.workers.empty:
+            return self.workers
+        return self.workers[self.workers["run_id"].isin(self.counted_runs["run_id"])]
 
 
-def expand(patterns: list[str]) -> list[Path]:
-    """Given directories, with globs expanded here too (for quoted or Windows-style args)."""
-    paths: list[Path] = []
-    for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        if not matches or not Path(matches[0]).exists():
-            raise CompareError(f"no such file or directory: {pattern}")
-        paths.extend(Path(match) for match in matches)
-    return paths
+def choose(given: str | list[str] | None, available: Iterable[str], default: list[str],
+           what: str) -> list[str]:
+    """The names asked for, each checked against what the runs have."""
+    if given is None:
+        return default
+    chosen = [name for name in (given.split(",") if isinstance(given, str) else given) if name]
+    known = list(available)
+    unknown = [name for name in chosen if name not in known]
+    if unknown or not chosen:
+        raise CompareError(f"unknown {what} {','.join(unknown) or repr(given)}; "
+                           f"choose from {', '.join(known)}")
+    return chosen
 
 
-def find_runs(paths: list[Path]) -> list[Path]:
-    runs = {run.resolve(): run for path in paths for run in files.find_runs(path)}
-    if not runs:
-        raise CompareError(f"no run directories under {' '.join(map(str, paths))}")
-    return [runs[key] for key in sorted(runs)]
+def _worker_metrics(runs: pd.DataFrame, workers: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Adds per-run means of workers.csv columns named as metrics (throughput_mib_s, ...)."""
+    for name in names:
+        if name not in runs and name in workers:
+            means = pd.to_numeric(workers[name], errors="coerce").groupby(
+                workers["run_id"]).mean()
+            runs[name] = runs["run_id"].map(means)
+    return runs
 
 
-def _integers(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Whole-number float columns (ints with gaps) shown as ints: granularity 4, not 4.0."""
-    for column in columns:
-        values = table[column]
-        if values.dtype == "float64" and (values.dropna() % 1 == 0).all():
-            table[column] = values.astype("Int64")
-    return table
+def compare_runs(paths: Iterable[str | Path], by: str | list[str] | None = None,
+                 metrics: str | list[str] | None = None,
+                 include_failed: bool = False) -> Comparison:
+    """Groups the runs under `paths` into variants and takes medians of `metrics` over them.
 
-
-def run_table(runs: list[Path], keys: list[str]) -> pd.DataFrame:
-    """One row per run: its config values for `keys` and its summary columns."""
-    table = pd.DataFrame([sweep.run_row(run, keys) for run in runs])
-    return _integers(table, [c for c in [*IDENTITY, *keys] if c in table])
-
-
-def varied_keys(table: pd.DataFrame, keys: list[str]) -> list[str]:
-    """Config columns whose value differs between runs.
-
-    A key that splits the runs exactly like an earlier one (burst.granularity
-    next to the summary's granularity) adds nothing and is left out.
+    `by` replaces the keys found to vary; metrics may name summary columns or
+    workers.csv columns (averaged over each run's workers first).
     """
-    candidates = [k for k in dict.fromkeys([*IDENTITY, *keys])
-                  if k in table and k not in NOT_COMPARED]
-    varied: list[str] = []
-    partitions: set[tuple[int, ...]] = set()
-    for key in candidates:
-        codes = tuple(pd.factorize(table[key], use_na_sentinel=False)[0].tolist())
-        if len(set(codes)) > 1 and codes not in partitions:
-            varied.append(key)
-            partitions.add(codes)
-    return varied
-
-
-def _sort_key(column: pd.Series) -> pd.Series:
-    return column if pd.api.types.is_numeric_dtype(column) else column.astype(str)
-
-
-def aggregate(table: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
-    """Per group of `by`: the number of runs and median/min/max of each metric."""
-    values = table[by].copy()
-    for metric in metrics:  # valid is True/False: its median says whether most runs were
-        values[metric] = pd.to_numeric(table[metric], errors="coerce").astype("float64")
-    groups = values.groupby(by, dropna=False, sort=False)
-    stats = groups.agg(**{f"{m}_{s}": (m, s) for m in metrics for s in STATS})
-    stats.insert(0, "runs", groups.size())
-    return stats.reset_index().sort_values(by, key=_sort_key, ignore_index=True)
+    runs = load_runs(paths)
+    workers = load_workers(runs)
+    worker_columns = [c for c in workers.columns if c not in runs]
+    chosen = choose(metrics, [*runs.columns, *worker_columns],
+                    [m for m in DEFAULT_METRICS if m in runs], "metric")
+    if not chosen:
+        raise CompareError(f"the runs have none of the metrics {', '.join(DEFAULT_METRICS)} "
+                           "(no summary.csv?)")
+    runs = _worker_metrics(runs, workers, chosen)
+    keys = choose(by, runs.columns, grouping.varied_keys(runs), "key")
+    table = grouping.aggregate(runs, keys, chosen, include_failed)
+    return Comparison(runs, keys, chosen, grouping.fixed_settings(runs), table, include_failed,
+                      workers)
 
 
 def _number(value: float) -> str:
     return "-" if pd.isna(value) else f"{value:.1f}"
 
 
-def format_table(summary: pd.DataFrame, by: list[str], metrics: list[str]) -> str:
-    """The comparison as text: `median [min, max]` per metric, the range only when it is one."""
-    shown = summary[[*by, "runs"]].copy()
-    for metric in metrics:
+def format_table(comparison: Comparison) -> str:
+    """The comparison as text: the settings, then `median [min, max]` per metric and variant."""
+    table, by = comparison.table, comparison.by
+    shown = table[[*by, "runs"]].astype(object)
+    shown = shown.where(shown.notna(), "-")
+    if table["left_out"].any():
+        shown["left out"] = table["left_out_statuses"]
+    for metric in comparison.metrics:
         shown[metric] = [
             _number(mid) if lo == hi or pd.isna(lo) else
             f"{_number(mid)} [{_number(lo)}, {_number(hi)}]"
-            for mid, lo, hi in zip(*(summary[f"{metric}_{s}"] for s in STATS), strict=True)
+            for mid, lo, hi in zip(*(table[f"{metric}_{s}"] for s in grouping.STATS),
+                                   strict=True)
         ]
-    return shown.to_string(index=False)
+    which = "all runs" if comparison.include_failed else "the ok runs"
+    header = [f"{len(comparison.runs)} runs; median [min, max] over {which} of each variant",
+              f"varied: {', '.join(by) or '-'}",
+              f"fixed: {grouping.describe(comparison.fixed) or '-'}"]
+    if table["left_out"].any():
+        header.append("runs not ok are left out of the medians (--include-failed counts them)")
+    return "\n".join([*header, shown.to_string(index=False)])
 
 
-def run_labels(table: pd.DataFrame, by: list[str]) -> list[str]:
-    """Short, unique, file-name-safe names for the runs: `mode=map,workers=4`, then `_1`..."""
-    names = table["run"].map(lambda run: Path(run).name)
-    base = table[by].apply(lambda row: ",".join(
-        f"{key}={value}" for key, value in row.items() if pd.notna(value)), axis=1)
-    base = names if by == ["run"] else base.where(base != "", names)
-    repeat = base.groupby(base).cumcount().astype(str)
-    labels = base.where(~base.duplicated(keep=False), base + "_" + repeat)
-    return [re.sub(r"[^\w.=,+-]", "_", label) for label in labels]
+def saved_table(comparison: Comparison) -> pd.DataFrame:
+    """comparison.csv: the table, plus which keys varied and which settings were fixed."""
+    return comparison.table.assign(varied=",".join(comparison.by),
+                                   fixed=grouping.describe(comparison.fixed))
 
 
-def breakdown_parts(table: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
-    """Per run: its workers' mean of each time part they report; runs reporting none are out."""
-    rows = {}
-    for run, label in zip(table["run"], labels, strict=True):
-        workers = files.read_table(Path(run), files.WORKERS)
-        parts = [part for part in plots.BREAKDOWN_PARTS if part in workers]
-        if parts:
-            rows[label] = workers[parts].mean()
-    return pd.DataFrame.from_dict(rows, orient="index")
+def _numbers(values: pd.Series) -> bool:
+    """Whether a key's values are numbers (so it can be an x axis): some, and all numeric."""
+    given = values.dropna()
+    return len(given) > 0 and pd.to_numeric(given, errors="coerce").notna().all()
 
 
-def write_figures(table: pd.DataFrame, labels: list[str], out: Path) -> list[str]:
-    """Draws every figure the data allows; returns one note per figure written or skipped."""
-    figures: list[tuple[str, Callable[[Path], Any]]] = [
-        ("makespan_vs_workers.png", lambda path: plots.makespan_vs_workers(table, path)),
-        ("startup_spread_vs_granularity.png",
-         lambda path: plots.startup_spread_vs_granularity(table, path)),
-        ("breakdown.png", lambda path: plots.breakdown(breakdown_parts(table, labels), path)),
+def _figures(comparison: Comparison) -> list[tuple[str, Callable[[], Any]]]:
+    """Name and drawing of every figure the comparison may have, in the order written."""
+    runs, workers = comparison.counted_runs, comparison.counted_workers
+    by, fixed = comparison.by, comparison.fixed
+    from runner.analysis import figures  # matplotlib only when figures are drawn
+
+    numeric = [key for key in by if key != "app" and _numbers(runs[key])]
+    against = list(dict.fromkeys(["workers", *numeric]))
+    plotted = ["makespan_ms", *(m for m in comparison.metrics
+                                if m not in DEFAULT_METRICS and m != "makespan_ms")]
+    drawn: list[tuple[str, Callable[[], Any]]] = [
+        (f"{metric}_vs_{x}", lambda metric=metric, x=x: figures.metric_against(
+            runs, x, metric, [k for k in by if k not in (x, "app")], fixed))
+        for metric in plotted for x in against]
+    drawn += [
+        ("speedup_vs_workers", lambda: figures.speedup(runs, by, fixed)),
+        ("startup_spread_vs_granularity", lambda: figures.startup_spread(runs, by, fixed)),
+        ("start_latency_box", lambda: figures.start_latency_boxes(workers, by, fixed)),
+        ("start_latency_cdf", lambda: figures.start_latency_cdf(workers, by, fixed)),
+        ("running_at_once", lambda: figures.concurrency(workers, runs, by, fixed)),
+        ("breakdown", lambda: figures.breakdown(workers, by, fixed)),
     ]
-    figures += [(f"timeline_{label}.png", lambda path, run=Path(run): plots.timeline(run, path))
-                for run, label in zip(table["run"], labels, strict=True)]
-    notes = []
-    for name, draw in figures:
+    return drawn
+
+
+def write(comparison: Comparison, out: Path, formats: list[str]) -> list[str]:
+    """comparison.csv, runs.csv and every figure the data allows; one note per file or skip."""
+    from runner.analysis import plots
+
+    out.mkdir(parents=True, exist_ok=True)
+    saved_table(comparison).to_csv(out / "comparison.csv", index=False)
+    comparison.runs.to_csv(out / "runs.csv", index=False)
+    notes = [f"wrote {out / 'comparison.csv'}", f"wrote {out / 'runs.csv'}"]
+    for name, draw in _figures(comparison):
         try:
-            draw(out / name)
-            notes.append(f"wrote {out / name}")
+            figure = draw()
         except plots.NoData as reason:
             notes.append(f"skipped {name}: {reason}")
+            continue
+        for suffix in formats:
+            notes.append(f"wrote {plots.save(figure, out / f'{name}.{suffix}')}")
+    notes += _timelines(comparison, out / TIMELINES, formats)
     return notes
 
 
-def choose(given: str | None, available: list[str], default: list[str], what: str) -> list[str]:
-    if given is None:
-        return default
-    chosen = [name for name in given.split(",") if name]
-    unknown = [name for name in chosen if name not in available]
-    if unknown or not chosen:
-        raise CompareError(f"unknown {what} {','.join(unknown) or repr(given)}; "
-                           f"choose from {', '.join(available)}")
-    return chosen
+def _timelines(comparison: Comparison, folder: Path, formats: list[str]) -> list[str]:
+    """One timeline per run, named by its run_id, all on the time axis of the longest."""
+    from runner.analysis import plots
+
+    lengths = {}
+    for run_id, run in zip(comparison.runs["run_id"], comparison.runs["run"], strict=True):
+        try:
+            length = plots.duration_s(Path(run))
+        except (OSError, ValueError):  # NoData, and unreadable or half-written CSVs
+            continue
+        if math.isfinite(length):
+            lengths[run_id] = length
+    if not lengths:
+        return ["skipped timelines: no run has worker times"]
+    folder.mkdir(exist_ok=True)
+    longest = max(lengths.values()) * 1.02
+    for run_id in lengths:
+        run = comparison.runs.loc[comparison.runs["run_id"] == run_id, "run"].iloc[0]
+        for suffix in formats:
+            plots.timeline(Path(run), folder / f"{run_id}.{suffix}", until_s=longest)
+    return [f"wrote {len(lengths)} timelines into {folder} (file names: run_id in runs.csv)"]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from itertools import count, product
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from runner import compare
-from runner.analysis import compare as analysis_compare
-from runner.analysis import plots
+from runner.analysis import figures, plots
+from runner.analysis.runs import load_runs
 from tests.helpers.compare import (
     Run,
     assert_picture,
@@ -68,7 +67,9 @@ def test_varied_keys_are_found_and_settings_that_do_not_matter_are_not(repeated)
     _, out, done = repeated
     lines = done.stdout.splitlines()
     assert lines[0].startswith("12 runs; ")
-    assert lines[1].split() == ["mode", "workers", "runs", *METRICS]
+    assert lines[1] == "varied: mode, workers"
+    assert lines[2] == "fixed: app=sleep, platform=local, app.sleep_ms=50"
+    assert lines[3].split() == ["mode", "workers", "runs", *METRICS]
     # app and platform never change; build.cache_dir changes but measures nothing;
     # backend changes exactly with mode.
     assert list(pd.read_csv(out / "comparison.csv").columns[:3]) == ["mode", "workers", "runs"]
@@ -76,13 +77,14 @@ def test_varied_keys_are_found_and_settings_that_do_not_matter_are_not(repeated)
 
 def test_figures_are_written_and_show_something(repeated):
     _, out, done = repeated
-    for name in ["makespan_vs_workers.png", "startup_spread_vs_granularity.png",
-                 "breakdown.png"]:
+    for name in ["makespan_ms_vs_workers.png", "speedup_vs_workers.png",
+                 "startup_spread_vs_granularity.png", "start_latency_box.png",
+                 "start_latency_cdf.png", "running_at_once.png", "breakdown.png"]:
         assert f"wrote {out / name}" in done.stdout
         assert_picture(out / name)
-    timelines = sorted(out.glob("timeline_*.png"))
-    assert len(timelines) == 12
-    assert out / "timeline_mode=burst,workers=4_2.png" in timelines
+    runs = pd.read_csv(out / "runs.csv", dtype={"run_id": str})
+    timelines = sorted(out.glob("timelines/*.png"))
+    assert [path.stem for path in timelines] == sorted(runs["run_id"])
     for path in timelines[:2]:
         assert_picture(path)
 
@@ -94,8 +96,12 @@ def test_by_groups_over_everything_else(repeated, tmp_path):
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(tmp_path / "comparison.csv").set_index("mode")
     expected = read_summaries(runs_dir).groupby("mode")
-    assert list(table.columns) == ["runs", "makespan_ms_median", "makespan_ms_min",
-                                   "makespan_ms_max", "run_ms_median", "run_ms_min", "run_ms_max"]
+    assert list(table.columns) == [
+        "runs", "left_out", "statuses", "left_out_statuses", "makespan_ms_median",
+        "makespan_ms_min", "makespan_ms_max", "run_ms_median", "run_ms_min", "run_ms_max",
+        "variant", "varied", "fixed"]
+    assert table["varied"].tolist() == ["mode", "mode"]
+    assert table["statuses"].tolist() == ["6 ok", "6 ok"]
     assert table["runs"].to_dict() == {"burst": 6, "map": 6}
     assert table["makespan_ms_median"].to_dict() == pytest.approx(
         expected["makespan_ms"].median().to_dict())
@@ -129,8 +135,10 @@ def test_missing_data_skips_a_figure_in_one_line(tmp_path):
     assert done.returncode == 0, done.stderr
     skipped = [line for line in done.stdout.splitlines() if line.startswith("skipped")]
     assert [line.split(":")[0] for line in skipped] == [
-        "skipped startup_spread_vs_granularity.png", "skipped breakdown.png"]
-    assert_picture(tmp_path / "out" / "makespan_vs_workers.png")
+        "skipped speedup_vs_workers", "skipped startup_spread_vs_granularity",
+        "skipped breakdown"]
+    assert "skipped breakdown: no workers.csv with any of read_ms" in done.stdout
+    assert_picture(tmp_path / "out" / "makespan_ms_vs_workers.png")
 
 
 def test_default_output_outside_a_sweep_is_under_outputs_compare(tmp_path):
@@ -167,12 +175,15 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, args, m
 
 def test_makespan_figure_draws_one_median_line_per_mode(repeated, tmp_path):
     runs_dir, _, _ = repeated
-    runs = sorted(path.parent for path in Path(runs_dir).rglob("summary.csv"))
-    table = analysis_compare.run_table(runs, [])
-    lines = plots.makespan_vs_workers(table, tmp_path / "m.png")
+    runs = load_runs([runs_dir])
+    figure = figures.metric_against(runs, "workers", "makespan_ms", ["mode"], {"app": "sleep"})
+    [axes] = figure.axes
+    lines = axes.get_lines()
     assert sorted(line.get_label() for line in lines) == ["burst", "map"]
     medians = read_summaries(runs_dir).groupby(["mode", "workers"])["makespan_ms"].median()
     for line in lines:
         assert list(line.get_xdata()) == [2, 4]
         assert list(line.get_ydata()) == pytest.approx(medians[line.get_label()].tolist())
-    assert_picture(tmp_path / "m.png")
+    assert figure.texts[0].get_text().splitlines()[0] == "sleep: makespan_ms against workers"
+    assert "n = 3 runs per point" in figure.texts[0].get_text()
+    assert_picture(plots.save(figure, tmp_path / "m.png"))

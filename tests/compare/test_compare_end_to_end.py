@@ -27,6 +27,8 @@ def test_sweep_then_compare(tmp_path, cache_dir, data_dir):
     table = pd.read_csv(sweep / "comparison.csv").set_index(["mode", "workers"])
     assert sorted(table.index) == [("burst", 2), ("burst", 3), ("map", 2), ("map", 3)]
     printed = {tuple(line.split()[:2]): line for line in done.stdout.splitlines()}
+    runs = pd.read_csv(sweep / "runs.csv", dtype={"run_id": str})
+    run_ids = dict(zip(runs["run"], runs["run_id"], strict=True))
     for overrides in sweep.rglob(".hydra/overrides.yaml"):
         job = overrides.parent.parent
         chosen = dict(item.split("=", 1) for item in yaml.safe_load(overrides.read_text()))
@@ -41,7 +43,10 @@ def test_sweep_then_compare(tmp_path, cache_dir, data_dir):
         assert row["failed_median"] == 0 and row["valid_median"] == 1
         line = printed[(chosen["mode"], chosen["workers"])]
         assert f"{makespan:.1f}" in line and f"{spread:.1f}" in line
-        assert_picture(sweep / f"timeline_mode={chosen['mode']},workers={chosen['workers']}.png")
-    assert_picture(sweep / "makespan_vs_workers.png")
-    assert_picture(sweep / "startup_spread_vs_granularity.png")
-    assert "skipped breakdown.png" in done.stdout  # hello reports no time parts
+        run_id = run_ids[str(job)]
+        assert_picture(sweep / "timelines" / f"{run_id}.png")
+    for name in ["makespan_ms_vs_workers", "speedup_vs_workers",
+                 "startup_spread_vs_granularity", "start_latency_box", "start_latency_cdf",
+                 "running_at_once"]:
+        assert_picture(sweep / f"{name}.png")
+    assert "skipped breakdown: no workers.csv with any of" in done.stdout  # hello has no parts
