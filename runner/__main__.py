@@ -20,13 +20,17 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from runner import config
+from runner.analysis.sweep import write_sweep_summary
 from runner.config import compose, project
-from runner.pipeline import experiment
+from runner.pipeline import experiment, finish
 
 # Let Hydra's own errors reach `main` so they can be reported in one line.
 os.environ["HYDRA_FULL_ERROR"] = "1"
 
 failed_jobs: list[Path] = []
+# set by main and the sweep's first job: finishing an earlier sweep, and where the sweep is
+finishing = False
+sweep_dirs: list[Path] = []
 # what a secret given on the command line becomes in the saved .hydra files (valid YAML)
 REDACTED = "REDACTED"
 
@@ -67,6 +71,14 @@ def _task(cfg: DictConfig) -> float | None:
         saved.append(Path(hydra_cfg.sweep.dir) / "multirun.yaml")
     _redact(saved, [cfg.platform.get("auth"), cfg.storage.get("access_key"),
                     cfg.storage.get("secret_key")])
+    if multirun and not sweep_dirs:
+        sweep_dirs.append(Path(hydra_cfg.sweep.dir))
+    if multirun and finishing:
+        earlier = finish.already_ok(run_dir)
+        if earlier is not None:
+            print(f"already ok, kept: {run_dir}", flush=True)
+            return float(earlier.get("makespan_ms", float("nan")))
+        finish.set_aside(run_dir, f"{hydra_cfg.job.name}.log")
     try:
         outcome = experiment.run(cfg, run_dir)
     except config.ConfigError as error:
@@ -111,12 +123,23 @@ def expand_repeat(argv: list[str]) -> list[str]:
     return argv
 
 
+def _interrupted_sweep() -> None:
+    """A sweep stopped by Ctrl-C or SIGTERM still tabulates the jobs that ran."""
+    for sweep_dir in sweep_dirs:
+        print(f"sweep summary: {write_sweep_summary(sweep_dir)}", file=sys.stderr)
+        print(f"to run only the jobs not ok yet: the same command with {finish.OPTION}",
+              file=sys.stderr, flush=True)
+
+
 def main() -> None:
+    global finishing
     signal.signal(signal.SIGTERM, _terminate)
     try:
         named, argv = project.pop_option(sys.argv[1:])
+        finishing, finish_dir, argv = finish.pop_option(argv)
         conf_dir = compose.prepare(project.find(named))
-        sys.argv[1:] = expand_repeat(argv)
+        argv = expand_repeat(argv)
+        sys.argv[1:] = finish.sweep_to_finish(argv, finish_dir) if finishing else argv
     except config.ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         sys.exit(2)
@@ -129,8 +152,10 @@ def main() -> None:
             traceback.print_exception(error)
         sys.exit(2)
     except experiment.Terminated:
+        _interrupted_sweep()
         sys.exit(143)
     except KeyboardInterrupt:
+        _interrupted_sweep()
         sys.exit(130)
     if failed_jobs:
         sys.exit(f"{len(failed_jobs)} job(s) of the sweep failed; see their run directories")

@@ -77,8 +77,10 @@ def find_runs(root: Path) -> list[Path]:
     """Every run directory at or below root.
 
     Searched at any depth because an override value holding a `/` (a path)
-    nests the job directory Hydra names after it.
+    nests the job directory Hydra names after it; hidden directories (a job's
+    earlier `.attempts/`) hold no runs of their own.
     """
     found = {root, *(p.parent for p in root.rglob(SUMMARY)),
              *(p.parent for p in root.rglob(HYDRA))}
-    return sorted(p for p in found if is_run(p))
+    return sorted(p for p in found if is_run(p) and not any(
+        part.startswith(".") for part in p.relative_to(root).parts))
