@@ -1,164 +1,23 @@
-"""`python -m runner [overrides]`: Hydra entry point and the one place that talks to the user.
+"""`python -m runner [overrides]`: starts the embedded platform's interpreter, then the CLI.
 
-Hydra composes the config; every error a user can fix is printed as one line
-on stderr (config errors exit with 2), and the run directory is always named.
+Most of the platform's start is Python importing its modules. Begun first, it
+runs while this process imports Hydra and composes the config (runner/cli.py);
+a run on a cluster, or one that never gets that far, lets it exit unused.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import sys
-import traceback
-from pathlib import Path
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.errors import ConfigCompositionException, OverrideParseException
-from hydra.types import RunMode
-from omegaconf import DictConfig
-
-from runner import config
-from runner.analysis.sweep import write_sweep_summary
-from runner.config import compose, project
-from runner.pipeline import experiment, finish
-
-# Let Hydra's own errors reach `main` so they can be reported in one line.
-os.environ["HYDRA_FULL_ERROR"] = "1"
-
-failed_jobs: list[Path] = []
-# set by main and the sweep's first job: finishing an earlier sweep, and where the sweep is
-finishing = False
-sweep_dirs: list[Path] = []
-# what a secret given on the command line becomes in the saved .hydra files (valid YAML)
-REDACTED = "REDACTED"
-
-
-def _redact(paths: list[Path], secrets: list[str | None]) -> None:
-    """Hydra saves overrides verbatim; a key given on the command line must not stay on disk."""
-    for path in paths:
-        if not path.is_file():
-            continue
-        text = path.read_text()
-        redacted = text
-        for secret in filter(None, secrets):
-            redacted = redacted.replace(secret, REDACTED)
-        if redacted != text:
-            path.write_text(redacted)
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise experiment.Terminated()
-
-
-def _discard(run_dir: Path) -> None:
-    """A run stopped by a config error measured nothing: its directory would only mislead."""
-    shutil.rmtree(run_dir, ignore_errors=True)
-    try:
-        run_dir.parent.rmdir()  # the day's folder, if this was its only run
-    except OSError:
-        pass
-
-
-def _task(cfg: DictConfig) -> float | None:
-    """Runs one experiment; returns its makespan, the objective of optimizing sweepers."""
-    hydra_cfg = HydraConfig.get()
-    run_dir = Path(hydra_cfg.runtime.output_dir)
-    multirun = hydra_cfg.mode == RunMode.MULTIRUN
-    saved = [*run_dir.glob(".hydra/*.yaml")]
-    if multirun:
-        saved.append(Path(hydra_cfg.sweep.dir) / "multirun.yaml")
-    _redact(saved, [cfg.platform.get("auth"), cfg.storage.get("access_key"),
-                    cfg.storage.get("secret_key")])
-    if multirun and not sweep_dirs:
-        sweep_dirs.append(Path(hydra_cfg.sweep.dir))
-    if multirun and finishing:
-        earlier = finish.already_ok(run_dir)
-        if earlier is not None:
-            print(f"already ok, kept: {run_dir}", flush=True)
-            return float(earlier.get("makespan_ms", float("nan")))
-        finish.set_aside(run_dir, f"{hydra_cfg.job.name}.log")
-    try:
-        outcome = experiment.run(cfg, run_dir)
-    except config.ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        if cfg.debug:
-            traceback.print_exception(error)
-        if not multirun:
-            _discard(run_dir)
-            sys.exit(2)  # SystemExit passes through Hydra without its own error banner
-        # In a sweep a bad job is recorded in its own directory and the others go on;
-        # an impossible combination (granularity > workers) is merely skipped.
-        skipped = isinstance(error, config.Incompatible)
-        (run_dir / "error.txt").write_text(f"{'skipped' if skipped else 'config error'}: {error}\n")
-        if not skipped:
-            failed_jobs.append(run_dir)
-        return None
-    stream = sys.stdout if outcome.status == "ok" else sys.stderr
-    print(f"{outcome.status}: {outcome.message}", file=stream)
-    print(f"run directory: {run_dir}", flush=True)
-    if outcome.error is not None and cfg.debug:
-        traceback.print_exception(outcome.error)
-    if outcome.status == "interrupted" and isinstance(outcome.error, BaseException):
-        raise outcome.error
-    if outcome.exit_code:
-        if not multirun:
-            sys.exit(outcome.exit_code)
-        failed_jobs.append(run_dir)
-        return None
-    return float(outcome.summary.get("makespan_ms", float("nan")))
-
-
-def expand_repeat(argv: list[str]) -> list[str]:
-    """`repeat=R` becomes a sweep over `repeat_index=0..R-1`, so every point runs R times."""
-    for position, arg in enumerate(argv):
-        key, sep, value = arg.partition("=")
-        if key == "repeat" and sep:
-            if not value.isdigit() or int(value) < 1:
-                raise config.ConfigError(f"repeat={value}: must be an integer >= 1")
-            rest = argv[:position] + argv[position + 1:]
-            sweep = [] if {"-m", "--multirun"} & set(rest) else ["--multirun"]
-            return sweep + rest + [f"repeat_index=range(0,{value})"]
-    return argv
-
-
-def _interrupted_sweep() -> None:
-    """A sweep stopped by Ctrl-C or SIGTERM still tabulates the jobs that ran."""
-    for sweep_dir in sweep_dirs:
-        print(f"sweep summary: {write_sweep_summary(sweep_dir)}", file=sys.stderr)
-        print(f"to run only the jobs not ok yet: the same command with {finish.OPTION}",
-              file=sys.stderr, flush=True)
+from runner.client import early
 
 
 def main() -> None:
-    global finishing
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        named, argv = project.pop_option(sys.argv[1:])
-        finishing, finish_dir, argv = finish.pop_option(argv)
-        conf_dir = compose.prepare(project.find(named))
-        argv = expand_repeat(argv)
-        sys.argv[1:] = finish.sweep_to_finish(argv, finish_dir) if finishing else argv
-    except config.ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        sys.exit(2)
-    task = hydra.main(version_base="1.3", config_path=str(conf_dir), config_name="config")(_task)
-    try:
-        task()
-    except (ConfigCompositionException, OverrideParseException) as error:
-        print(f"config error: {compose.describe_composition(error)}", file=sys.stderr)
-        if {"debug=true", "debug=True"} & set(sys.argv[1:]):  # no config was composed to ask
-            traceback.print_exception(error)
-        sys.exit(2)
-    except experiment.Terminated:
-        _interrupted_sweep()
-        sys.exit(143)
-    except KeyboardInterrupt:
-        _interrupted_sweep()
-        sys.exit(130)
-    if failed_jobs:
-        sys.exit(f"{len(failed_jobs)} job(s) of the sweep failed; see their run directories")
+    if "platform=openwhisk" not in sys.argv[1:]:
+        early.start()
+    from runner import cli  # after the platform's start: this import takes a while
+
+    cli.main()
 
 
 if __name__ == "__main__":

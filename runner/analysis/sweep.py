@@ -12,15 +12,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from runner.analysis import timelines
 from runner.rundir import files
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _yaml(path: Path) -> Any:
@@ -102,6 +105,8 @@ def run_row(run_dir: Path, keys: Iterable[str] = ()) -> dict[str, Any]:
 
 def sweep_table(sweep_dir: Path) -> pd.DataFrame:
     """One row per job directory of the sweep, in job order."""
+    import pandas as pd  # only once a sweep is tabulated: the runner imports this module
+
     jobs = [run for run in files.find_runs(sweep_dir) if run != sweep_dir]
     keys = config_keys(jobs)
     rows = sorted((run_row(job, keys) for job in jobs),
@@ -116,11 +121,13 @@ def write_sweep_summary(sweep_dir: Path) -> Path:
 
 
 class SweepSummary(Callback):
-    """Hydra callback (conf/config.yaml, hydra.callbacks) writing sweep_summary.csv."""
+    """Hydra callback (conf/config.yaml, hydra.callbacks): sweep_summary.csv and the timelines."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        timelines.draw_later([sweep_dir])
         try:
-            path = write_sweep_summary(Path(config.hydra.sweep.dir))
+            path = write_sweep_summary(sweep_dir)
         except Exception as error:  # the jobs' own results matter more than their summary
             warnings.warn(f"{files.SWEEP_SUMMARY} not written: {error}", stacklevel=2)
             return

@@ -160,6 +160,15 @@ class OpenWhiskClient:
             raise self._error(response)
         return response.json()
 
+    def delete_action(self, name: str) -> bool:
+        """Deletes the action; False when there was none."""
+        response = self._request("DELETE", f"/actions/{name}")
+        if response.status_code == 404:
+            return False
+        if response.status_code != 200:
+            raise self._error(response)
+        return True
+
     def invoke(self, name: str, params: dict[str, Any]) -> str:
         """Non-blocking invocation; returns the activation id."""
         response = self._request("POST", f"/actions/{name}", json=params)

@@ -17,7 +17,6 @@ from typing import Any
 from omegaconf import DictConfig
 
 from runner import apps, build
-from runner.analysis.plots import write_timeline
 from runner.apps import catalog
 from runner.client import connect
 from runner.client.openwhisk import BurstOptions, OpenWhiskClient
@@ -66,10 +65,17 @@ class Steps:
 
 
 def _deploy(client: OpenWhiskClient, name: str, artifact: build.Artifact,
-            memory: int, timeout_ms: int) -> bool:
-    """Creates or updates the action; returns False when the same code was already there."""
+            memory: int, timeout_ms: int, fresh: bool) -> bool:
+    """Creates or updates the action; returns False when the same code was already there.
+
+    `fresh`: the platform served an earlier run of this process, so the action is
+    deleted first, which retires its warm containers: this run starts cold, as
+    it would on a platform of its own.
+    """
     limits = {"memory": memory, "timeout": timeout_ms, "concurrency": 1}
-    current = client.get_action(name)
+    if fresh:
+        client.delete_action(name)
+    current = None if fresh else client.get_action(name)
     if current is not None:
         notes = {a.get("key"): a.get("value") for a in current.get("annotations", [])}
         deployed_limits = current.get("limits", {})
@@ -102,8 +108,13 @@ def _burst_options(cfg: DictConfig) -> BurstOptions:
                         burst.debug)
 
 
-def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
-    """Runs the experiment; whatever happens, the CSVs and summary.csv are on disk."""
+def run(cfg: DictConfig, run_dir: Path, keep_platform: bool = False) -> RunOutcome:
+    """Runs the experiment; whatever happens, the CSVs and summary.csv are on disk.
+
+    `keep_platform`: leave an embedded platform running for the next run of this
+    process (a sweep's next job); runner/client/embedded.py says how each run
+    still starts cold.
+    """
     validate(cfg)
     app = catalog.load(cfg.app.name)
     params = app_params(cfg, app.Params)
@@ -119,14 +130,14 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
         with steps.step("build"):
             artifact = build.build(action, Path(cfg.build.cache_dir), run_dir / BUILD_LOG)
         extra["build_cache"] = "hit" if artifact.cache_hit else "miss"
-        with connect.from_config(cfg, run_dir) as connection:
+        with connect.from_config(cfg, run_dir, keep_platform) as connection:
             extra["platform_address"] = connection.description
             info = provenance.write(run_dir, {"platform": connection.description,
                                               "seed": getattr(params, "seed", None)})
             extra["git_commit"] = info["git_commit"]
             with steps.step("deploy"):
                 uploaded = _deploy(connection.client, cfg.app.name, artifact,
-                                   params.memory, params.timeout_ms)
+                                   params.memory, params.timeout_ms, connection.kept)
             extra["deployed"] = "uploaded" if uploaded else "unchanged"
             executor = Executor(connection.client, cfg.app.name, recorder,
                                 cfg.invoke.concurrency, cfg.wait.timeout_s, cfg.mode.value,
@@ -159,7 +170,6 @@ def run(cfg: DictConfig, run_dir: Path) -> RunOutcome:
         extra["status"] = outcome.status
         extra["message"] = outcome.message
         outcome.summary = summary.summarize(run_dir, summary.identity(cfg), steps.ms, extra)
-        write_timeline(run_dir)
     return outcome
 
 

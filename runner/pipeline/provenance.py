@@ -11,6 +11,7 @@ import os
 import platform
 import socket
 import subprocess
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ def _version(package: str) -> str | None:
         return None
 
 
+@cache
 def collect() -> dict[str, Any]:
+    """Asked once per process: a sweep's jobs share code, interpreter and host."""
     status = _git("status", "--porcelain", "--untracked-files=no")
     return {
         "version": _version("burst-runner"),
@@ -53,6 +56,6 @@ def collect() -> dict[str, Any]:
 
 
 def write(run_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
-    info = {**collect(), **extra}
+    info = {**collect(), **extra}  # a copy: collect()'s answer is shared
     (run_dir / PROVENANCE).write_text(json.dumps(info, indent=2) + "\n")
     return info

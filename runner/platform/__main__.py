@@ -5,13 +5,16 @@ parent process can start it on a random port and read where to connect; its log
 (stderr) starts with a line saying how containers' memory is limited. It exits
 (status 0) on SIGTERM, SIGINT, or stdin EOF with ``--exit-with-stdin``, killing
 every action process group and removing its workdir and memory cgroups on the
-way out.
+way out. With ``--args-from-stdin`` it first reads the rest of its arguments as
+one JSON list on stdin: the runner starts the interpreter (and its imports, most
+of a start) before it knows the run's settings, and sends them once it does.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import secrets
@@ -121,7 +124,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--exit-with-stdin", action="store_true", help="exit when stdin reaches EOF"
     )
+    parser.add_argument(
+        "--args-from-stdin", action="store_true",
+        help="read further arguments as one JSON list line on stdin before starting "
+        "(EOF instead: exit at once)",
+    )
     return parser.parse_args(argv)
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace | None:
+    """The arguments, completed from stdin if asked; None when stdin closed before any came."""
+    args = parse_args(argv)
+    if not args.args_from_stdin:
+        return args
+    line = sys.stdin.readline()
+    if not line:
+        return None
+    given = sys.argv[1:] if argv is None else argv
+    return parse_args([*given, *json.loads(line)])
 
 
 def _random_auth() -> tuple[str, str]:
@@ -202,7 +222,9 @@ async def serve(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = _arguments(argv)
+    if args is None:
+        return 0  # started ahead for a run that did not need it
     if catalog.BACKENDS[args.burst_backend].needs_server and not args.backend_uri:
         sys.exit(f"--burst-backend {args.burst_backend} needs --backend-uri")
     logging.basicConfig(

@@ -7,11 +7,13 @@ once (docs/design.md, "Output schema").
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 ACTIVATIONS = "activations.csv"  # one row per activation (a map worker or a burst pack)
 WORKERS = "workers.csv"  # one row per worker and stage, widened with the app's columns
@@ -27,8 +29,23 @@ HYDRA = ".hydra"  # Hydra's saved config, overrides and its own settings
 SWEEP_SUMMARY = "sweep_summary.csv"  # at a sweep's root: one row per job
 
 
+def read_rows(run_dir: Path, name: str) -> list[dict[str, str]]:
+    """A CSV of the run as text rows (no rows when it was never written).
+
+    What a run reads of its own files while it ends, so that a run never
+    imports pandas: its import alone costs more than a short run.
+    """
+    path = run_dir / name
+    if not path.is_file():
+        return []
+    with path.open(newline="") as lines:
+        return list(csv.DictReader(lines))
+
+
 def read_table(run_dir: Path, name: str) -> pd.DataFrame:
     """A CSV of the run, or no rows when the run never wrote it (files appear on the first row)."""
+    import pandas as pd
+
     path = run_dir / name
     if not path.is_file() or path.stat().st_size == 0:
         return pd.DataFrame()

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from runner.rundir.files import ACTIVATIONS, LOGS, RESULTS, WORKERS
 
 ACTIVATION_COLUMNS = [
@@ -209,12 +207,17 @@ class Recorder:
         return outcomes
 
 
-def _app_columns(run_dir: Path) -> pd.DataFrame | None:
-    """Scalar top-level keys of each worker's result, one column each."""
+def _app_columns(run_dir: Path) -> tuple[list[str], dict[tuple[str, str], dict[str, Any]]]:
+    """Scalar top-level keys of each worker's result: the column names and each worker's values.
+
+    Keyed by (stage, worker id) as text, the way workers.csv holds them; a
+    worker's last result wins, as in `files.results_by_worker`.
+    """
+    columns: dict[str, None] = {}
+    values: dict[tuple[str, str], dict[str, Any]] = {}
     path = run_dir / RESULTS
-    if not path.is_file() or path.stat().st_size == 0:
-        return None
-    rows = []
+    if not path.is_file():
+        return [], values
     with path.open() as lines:
         for line in lines:
             item = json.loads(line)
@@ -223,15 +226,25 @@ def _app_columns(run_dir: Path) -> pd.DataFrame | None:
                 k: v for k, v in result.items()
                 if isinstance(v, (int, float, str, bool)) and k not in WORKER_COLUMNS
             }
-            rows.append({"stage": item["stage"], "worker_id": item["worker_id"], **scalars})
-    return pd.DataFrame(rows)
+            columns.update(dict.fromkeys(scalars))
+            values[(str(item["stage"]), str(item["worker_id"]))] = scalars
+    return list(columns), values
 
 
-def widen_workers(run_dir: Path) -> pd.DataFrame:
+def widen_workers(run_dir: Path) -> None:
     """Rewrites workers.csv with the app's result columns appended."""
-    workers = pd.read_csv(run_dir / WORKERS)
-    extra = _app_columns(run_dir)
-    if extra is not None and len(extra.columns) > 2:
-        workers = workers.merge(extra, on=["stage", "worker_id"], how="left")
-    workers.to_csv(run_dir / WORKERS, index=False)
-    return workers
+    columns, values = _app_columns(run_dir)
+    if not columns:
+        return
+    path = run_dir / WORKERS
+    with path.open(newline="") as lines:
+        reader = csv.DictReader(lines)
+        header = [name for name in reader.fieldnames or [] if name not in columns]
+        rows = list(reader)
+    widened = path.with_name(f".{path.name}.widened")
+    with widened.open("w", newline="") as file:
+        writer = csv.DictWriter(file, [*header, *columns], extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, **values.get((row["stage"], row["worker_id"]), {})})
+    widened.replace(path)  # whole or not at all: the rows must survive a crash here

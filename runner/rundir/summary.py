@@ -8,15 +8,16 @@ both call `verdict`.
 
 from __future__ import annotations
 
+import csv
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from omegaconf import DictConfig
 
-from runner.rundir.files import ACTIVATIONS, SUMMARY, WORKERS, read_table
+from runner.rundir.files import ACTIVATIONS, SUMMARY, WORKERS, read_rows
 
 IDENTITY_COLUMNS = ["app", "mode", "platform", "workers", "granularity", "backend",
                     "repeat_index"]
@@ -71,26 +72,38 @@ def verdict(workers: int, failures: list[tuple[int, str]], valid: bool, detail: 
     return Verdict("ok", detail)
 
 
-def _span(series: pd.Series) -> float:
-    values = series.dropna()
-    return float(values.max() - values.min()) if len(values) else math.nan
+def _numbers(rows: list[dict[str, str]], column: str) -> list[float]:
+    """A column's numbers; empty cells (never reached) are left out."""
+    return [float(row[column]) for row in rows if row.get(column)]
+
+
+def _span(values: list[float]) -> float:
+    return max(values) - min(values) if values else math.nan
 
 
 def measured(run_dir: Path) -> dict[str, Any]:
     """The columns computed from the row files."""
-    activations = read_table(run_dir, ACTIVATIONS)
-    workers = read_table(run_dir, WORKERS)
-    row: dict[str, Any] = {"makespan_ms": math.nan, "invoke_spread_ms": math.nan,
-                           "startup_spread_ms": math.nan, "activations": len(activations),
-                           "failed": 0}
-    if len(activations):
-        row["makespan_ms"] = float(activations["end_ms"].max() - activations["submit_ms"].min())
-        row["invoke_spread_ms"] = _span(activations["accepted_ms"])
-    if len(workers):
-        # per stage: the workers of a multi-stage app start again at every stage
-        row["startup_spread_ms"] = float(workers.groupby("stage")["start_ms"].agg(_span).max())
-        row["failed"] = int(workers["error"].notna().sum())
-    return row
+    activations = read_rows(run_dir, ACTIVATIONS)
+    workers = read_rows(run_dir, WORKERS)
+    ends, submits = _numbers(activations, "end_ms"), _numbers(activations, "submit_ms")
+    starts_by_stage: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for worker in workers:
+        starts_by_stage[worker["stage"]].append(worker)
+    # per stage: the workers of a multi-stage app start again at every stage
+    spreads = [_span(_numbers(rows, "start_ms")) for rows in starts_by_stage.values()]
+    spreads = [spread for spread in spreads if not math.isnan(spread)]
+    return {
+        "makespan_ms": max(ends) - min(submits) if ends and submits else math.nan,
+        "invoke_spread_ms": _span(_numbers(activations, "accepted_ms")),
+        "startup_spread_ms": max(spreads) if spreads else math.nan,
+        "activations": len(activations),
+        "failed": sum(1 for worker in workers if worker.get("error")),
+    }
+
+
+def _cell(value: Any) -> Any:
+    """As pandas writes it: nothing for a missing or NaN value."""
+    return "" if value is None or isinstance(value, float) and math.isnan(value) else value
 
 
 def summarize(run_dir: Path, identity: dict[str, Any], steps: dict[str, float],
@@ -103,5 +116,8 @@ def summarize(run_dir: Path, identity: dict[str, Any], steps: dict[str, float],
     if unknown:
         raise ValueError(f"summary columns not in SUMMARY_COLUMNS: {sorted(unknown)}")
     full = {column: row.get(column) for column in SUMMARY_COLUMNS}
-    pd.DataFrame([full], columns=SUMMARY_COLUMNS).to_csv(run_dir / SUMMARY, index=False)
+    with (run_dir / SUMMARY).open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(SUMMARY_COLUMNS)
+        writer.writerow([_cell(full[column]) for column in SUMMARY_COLUMNS])
     return full
