@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import detection, kmeans_e2e, startup, throughput, vs_lithops
+from . import detection, kmeans_e2e, overhead, startup, throughput, vs_lithops
 from .common import PROJECT, BenchError, Context, Outcome, Target, machine, markdown
 
 BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
     vs_lithops.NAME: vs_lithops.run,
     startup.NAME: startup.run,
     kmeans_e2e.NAME: kmeans_e2e.run,
+    overhead.NAME: overhead.run,
 }
 # The middleware benchmark is another engineer's script with its own CLI; it runs last.
 MIDDLEWARE = "middleware"
@@ -45,6 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         metavar="NAME[,NAME]", help=f"run only these: {', '.join(NAMES)}")
     parser.add_argument("--reps", type=int,
                         help="repetitions per variant (default 3, lithops 2; --full 5)")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="overhead: also measure the code of this git revision, side by side")
     parser.add_argument("--out", type=Path, default=PROJECT / "outputs" / "bench",
                         help="parent of the timestamped output directory")
     args = parser.parse_args(argv)
@@ -105,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out_dir = args.out / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     out_dir.mkdir(parents=True, exist_ok=True)
-    ctx = Context(out_dir, args.full, args.reps)
+    ctx = Context(out_dir, args.full, args.reps, args.baseline)
     runners = {**BENCHMARKS, MIDDLEWARE: run_middleware}
     outcomes: list[Outcome] = []
     seconds: dict[str, float] = {}

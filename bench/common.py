@@ -35,6 +35,7 @@ class Context:
     out_dir: Path
     full: bool
     reps: int | None  # --reps, overriding every benchmark's own default
+    baseline: str | None = None  # --baseline: a git revision to measure beside this code
 
     def repetitions(self, short: int = 3) -> int:
         """Repetitions of each variant: `short` is what the benchmark can afford within the

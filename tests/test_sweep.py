@@ -90,3 +90,12 @@ def test_optuna_picks_a_granularity(tmp_path, cache_dir):
     assert len(rows) == 3 and (rows["status"] == "ok").all()
     best = rows["makespan_ms"].min()
     assert f"best_value: {best}" in results
+
+
+def test_a_bad_value_anywhere_in_a_sweep_stops_it_before_any_job_runs(tmp_path, cache_dir):
+    completed, sweep_dir = _sweep(tmp_path, cache_dir, "-m", "mode=map", "workers=2,3",
+                                  "app=sleep", "app.sleep_ms=10,20,fast")
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("config error: app.sleep_ms: Value 'fast' of type 'str'")
+    assert len(completed.stderr.splitlines()) == 1
+    assert not [path for path in sweep_dir.iterdir() if path.is_dir()]  # no job ran

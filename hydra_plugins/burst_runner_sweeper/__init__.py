@@ -1,0 +1,1 @@
+"""Hydra's basic sweeper, checking a sweep's overrides before it runs at less cost."""
