@@ -14,12 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-import numpy as np
-
 from runner.apps import RunContext, Validation
 from runner.config import AppConfig, ConfigError
-
-from .messages import EVERYONE, crc, message
 
 ROOT = 0  # the root of every rooted operation, as in action.py
 
@@ -65,6 +61,9 @@ def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
 
 def _received(op: Op, nbytes: int, round_: int, workers: int) -> Iterator[list[Any]]:
     """What each worker (in id order) holds after one round, in the order it holds it."""
+    import numpy as np
+
+    from .messages import EVERYONE, message
 
     def sent(sender: int, dest: int = EVERYONE) -> np.ndarray:
         return message(nbytes, sender, round_, dest)
@@ -90,6 +89,8 @@ def _received(op: Op, nbytes: int, round_: int, workers: int) -> Iterator[list[A
 
 def expected_digests(params: Params, workers: int) -> list[str]:
     """Each worker's CRC over every round (warmup included), computed sequentially."""
+    from .messages import crc
+
     nbytes = params.payload_kb * 1024
     digests = [0] * workers
     for round_ in range(params.warmup + params.repetitions):

@@ -10,15 +10,15 @@ driver reduces.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from runner.apps import RunContext, Validation
 from runner.config import AppConfig
 
 from .. import storage
-from .lloyd import centroid_shift, lloyd, update_centroids
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass
@@ -41,6 +41,8 @@ def points_name(params: Params) -> str:
 
 def dataset(params: Params, root: storage.Location) -> storage.Location:
     """Generates the points unless the storage already holds them; later runs reuse them."""
+    import numpy as np
+
     location = storage.join(root, points_name(params))
     if storage.size(location) == params.points * params.dims * 8:
         return location
@@ -54,6 +56,8 @@ def dataset(params: Params, root: storage.Location) -> storage.Location:
 
 def initial_centroids(params: Params, location: storage.Location) -> np.ndarray:
     """k distinct points chosen by the seed: the same start for every mode and the check."""
+    import numpy as np
+
     rng = np.random.default_rng(params.seed + 1)
     rows = np.sort(rng.choice(params.points, size=params.k, replace=False))
     row_bytes = params.dims * 8
@@ -81,6 +85,10 @@ def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
 
 def run(params: Params, ctx: RunContext, executor: Any) -> dict:
     """Burst: one invocation does every iteration. Map: the driver runs one stage per iteration."""
+    import numpy as np
+
+    from .lloyd import centroid_shift, update_centroids
+
     work = payloads(params, ctx)
     if ctx.mode == "burst":
         outcomes = executor.burst(work)
@@ -108,6 +116,10 @@ def run(params: Params, ctx: RunContext, executor: Any) -> dict:
 
 def validate(params: Params, ctx: RunContext, answer: dict) -> Validation:
     """Same start, same stopping rule, whole data in one process: centroids must agree."""
+    import numpy as np
+
+    from .lloyd import lloyd
+
     if answer.get("centroids") is None:
         return Validation(False, "no final centroids")
     location = dataset(params, storage.root(ctx.storage, ctx.data_dir))

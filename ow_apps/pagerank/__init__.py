@@ -16,18 +16,19 @@ from __future__ import annotations
 import posixpath
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from runner.apps import RunContext, Validation
 from runner.config import AppConfig, ConfigError
 
 from .. import storage
-from .graph import GraphFiles, generate
-from .powerstep import contributions, read_partition, step
 
 TOP_K = 5
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .graph import GraphFiles
 
 
 @dataclass
@@ -53,6 +54,8 @@ def graph_names(params: Params) -> tuple[str, str]:
 
 def dataset(params: Params, root: storage.Location) -> GraphFiles:
     """The graph's CSR arrays, generated once per (nodes, edges, seed)."""
+    from .graph import GraphFiles, generate
+
     files = GraphFiles(*(storage.join(root, name) for name in graph_names(params)))
     if not files.complete(params.nodes, params.edges):
         generate(files, params.nodes, params.edges, params.seed)
@@ -61,6 +64,8 @@ def dataset(params: Params, root: storage.Location) -> GraphFiles:
 
 def node_ranges(offsets: np.ndarray, workers: int) -> list[tuple[int, int]]:
     """Consecutive source ranges holding about the same number of edges each."""
+    import numpy as np
+
     edges = int(offsets[-1])
     cuts = [0, *(int(np.searchsorted(offsets, edges * w // workers)) for w in range(1, workers)),
             len(offsets) - 1]
@@ -76,6 +81,8 @@ def _check(params: Params) -> None:
 
 def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
     """One source range per worker, and a fresh scratch name for the ranks."""
+    import numpy as np
+
     _check(params)
     root = storage.root(ctx.storage, ctx.data_dir)
     files = dataset(params, root)
@@ -92,6 +99,10 @@ def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
 
 def _map_iterations(params: Params, work: list[dict[str, Any]], executor: Any) -> int | None:
     """The driver's loop: one map stage per iteration. Returns the iteration count, or None."""
+    import numpy as np
+
+    from .powerstep import step
+
     root = work[0]["storage"]
     scratch = posixpath.dirname(work[0]["ranks_out"])
     ranks = np.full(params.nodes, 1.0 / params.nodes)
@@ -128,6 +139,10 @@ def run(params: Params, ctx: RunContext, executor: Any) -> dict[str, Any]:
 
 def reference(params: Params, root: storage.Location) -> tuple[np.ndarray, int]:
     """The same power iteration on the whole graph in one process: ranks and iteration count."""
+    import numpy as np
+
+    from .powerstep import contributions, read_partition, step
+
     files = dataset(params, root)
     degrees, targets = read_partition(storage.read_range, files.offsets, files.targets, 0,
                                       params.nodes)
@@ -142,6 +157,7 @@ def reference(params: Params, root: storage.Location) -> tuple[np.ndarray, int]:
 
 
 def _compare(params: Params, root: storage.Location, answer: dict[str, Any]) -> Validation:
+    import numpy as np
     ranks = storage.join(root, answer["ranks"])
     if answer["iterations"] is None or not storage.exists(ranks):
         return Validation(False, "no final ranks: a stage failed")

@@ -16,17 +16,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from runner.apps import RunContext, Validation
 from runner.config import AppConfig, ConfigError
 
 from .. import storage
-from .teraformat import RECORD, RECORD_BYTES, part_path, shuffle_dir
-from .teragen import add_checksums, checksum, generate, records_for, summary_of
 
 SAMPLE_KEYS = 100_000  # TeraSort's default sample size
 SAMPLE_SPLITS = 10  # and the number of places in the input it takes the sample from
+
 
 
 @dataclass
@@ -47,6 +44,8 @@ def input_name(params: Params) -> str:
 
 def dataset(params: Params, root: storage.Location) -> tuple[storage.Location, dict[str, int]]:
     """The input and its summary (records, checksum), generated once per size and seed."""
+    from .teragen import generate, records_for, summary_of
+
     records = records_for(params.size_mb)
     data = storage.join(root, input_name(params))
     summary = storage.join(root, input_name(params).removesuffix(".bin") + ".json")
@@ -60,6 +59,10 @@ def boundaries(data: storage.Location, records: int, workers: int) -> list[str]:
     The sample is TeraInputFormat's: runs of consecutive records at SAMPLE_SPLITS
     places spread over the input, so a few ranged reads fetch it, not one per key.
     """
+    import numpy as np
+
+    from .teraformat import RECORD, RECORD_BYTES
+
     splits = min(SAMPLE_SPLITS, records)
     run = max(1, min(records, SAMPLE_KEYS) // splits)
     starts = np.linspace(0, records - run, num=splits).astype(np.int64)
@@ -94,6 +97,8 @@ def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
 
 def run(params: Params, ctx: RunContext, executor: Any) -> dict[str, Any]:
     """Burst: one stage. Map: a `map` stage, then a `reduce` stage once every mapper is done."""
+    from .teraformat import shuffle_dir
+
     work = payloads(params, ctx)
     answer = {"scratch": work[0]["scratch"], "parts": ctx.workers}
     if ctx.mode == "burst":
@@ -112,6 +117,11 @@ def run(params: Params, ctx: RunContext, executor: Any) -> dict[str, Any]:
 def _check_parts(root: storage.Location, scratch: str, parts: int,
                  expected: dict[str, int]) -> Validation:
     """TeraValidate: each part sorted, parts in order, same records as the input."""
+    import numpy as np
+
+    from .teraformat import RECORD, part_path
+    from .teragen import add_checksums, checksum
+
     records, total, last_key = 0, 0, None
     for reducer in range(parts):
         location = storage.join(root, part_path(scratch, reducer))
