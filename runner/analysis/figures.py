@@ -201,7 +201,7 @@ def start_latency_boxes(workers: pd.DataFrame, by: list[str], fixed: dict) -> Fi
         _label_axes(axes, app if len(panels) > 1 else None, " ".join(variant_keys),
                     "worker start latency (ms after first submit)")
     return _finish(panels[0][1].figure, "worker start latency per variant", fixed,
-                   "n = workers over all runs of the variant")
+                   "n = worker starts (each worker at each stage) over all runs of the variant")
 
 
 def start_latency_cdf(workers: pd.DataFrame, by: list[str], fixed: dict) -> Figure:

@@ -113,8 +113,8 @@ def timeline(run_dir: Path, path: Path | None = None, until_s: float | None = No
     stages = _stage_starts(rows, seconds)
     for stage, begins in list(stages.items())[1:]:
         axes.axvline(begins, color="0.4", linestyle="--", linewidth=0.8)
-        axes.annotate(f" {stage}", (begins, 1), xycoords=("data", "axes fraction"),
-                      va="top", fontsize=8, color="0.3")
+        axes.annotate(f"{stage} ", (begins, 1), xycoords=("data", "axes fraction"),
+                      rotation=90, ha="right", va="top", fontsize=7, color="0.3")
     axes.legend(handles=[*axes.get_legend_handles_labels()[0], *running], loc="upper left",
                 bbox_to_anchor=(1.01, 1), frameon=False)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))

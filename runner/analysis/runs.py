@@ -66,6 +66,12 @@ def _burst_keys_of_burst_runs_only(table: pd.DataFrame, keys: list[str]) -> pd.D
     return table
 
 
+def _in_job_order(row: dict) -> tuple:
+    """A sweep's jobs by number (job 2 before job 10), single runs by directory."""
+    job = row.get("job")
+    return (str(Path(row["run"]).parent), job if isinstance(job, int) else -1, row["run"])
+
+
 def load_runs(paths: Iterable[str | Path]) -> pd.DataFrame:
     """One row per run found under `paths` (run or sweep directories, globs).
 
@@ -79,6 +85,7 @@ def load_runs(paths: Iterable[str | Path]) -> pd.DataFrame:
     keys = sweep.config_keys(runs)
     rows = [row for row in (sweep.run_row(run, keys) for run in runs)
             if row.get("status") not in NOT_RUN]
+    rows.sort(key=_in_job_order)
     if not rows:
         raise CompareError("every job under the given directories was skipped; nothing ran")
     table = pd.DataFrame(rows)
