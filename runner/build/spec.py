@@ -6,6 +6,7 @@ Every combination the build step cannot honour ends here as a one-line
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,7 +72,8 @@ def resolve(params: AppConfig, locate: Callable[[str], Path], mode: str,
     if method != BuildMethod.python:
         for key, value in (("app.include", params.include),
                            ("app.requirements", params.requirements)):
-            if value:
+            # An app's own defaults are its Python action's; only a user's setting is an error.
+            if value and not (lang == Lang.rust and value == _default(params, key[4:])):
                 raise ConfigError(
                     f"{key}: only Python actions built with app.build=python take it "
                     f"(app.build={method.value})"
@@ -97,6 +99,14 @@ def resolve(params: AppConfig, locate: Callable[[str], Path], mode: str,
         requirements=tuple(params.requirements),
         compile_image=compile_image,
     )
+
+
+def _default(params: AppConfig, name: str) -> object:
+    """The default of field `name` of the app's `Params`, as written in its dataclass."""
+    spec = next(f for f in dataclasses.fields(params) if f.name == name)
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    return spec.default
 
 
 def _source(params: AppConfig, locate: Callable[[str], Path], lang: Lang,
