@@ -1,9 +1,9 @@
-"""Benchmark: the Rust middleware beside the Python one, 64 MiB between two workers.
+"""Benchmark: the Rust middleware beside the Python one, a 64 MiB message between two workers.
 
-Both run the `collectives` app's `pair` op (workers 0 and 1 swap one message, timed from
-a barrier to the last byte received, median over rounds) through the real command line and
-embedded platform, in three places: pack-mates (one pack), two packs on the Local backend,
-two packs on RedisList with 1 MiB chunks. A `memcpy` of the same size (NumPy `copyto` into
+Both run the `collectives` app's `broadcast` op with two workers (worker 0 sends one
+message to worker 1, timed from a barrier to the last byte received, median over rounds)
+through the real command line and embedded platform, in three places: pack-mates (one
+pack), two packs on the Local backend, two packs on RedisList with 1 MiB chunks. A `memcpy` of the same size (NumPy `copyto` into
 a buffer already touched) is measured in the same run, for the Local target.
 """
 
@@ -42,11 +42,11 @@ def _places(redis_uri: str) -> list[Place]:
     ]
 
 
-def _pair_ms(ctx: Context, lang: str, place: Place, reps: int) -> float:
-    """The slower worker's median time of one 64 MiB swap, from a real run's workers.csv."""
+def _message_ms(ctx: Context, lang: str, place: Place, reps: int) -> float:
+    """The receiver's median time of one 64 MiB message, from a real run's workers.csv."""
     run_dir = ctx.scratch(NAME) / f"{lang}-{place.label.replace(' ', '_').replace(',', '')}"
     command = [sys.executable, "-m", "runner", "mode=burst", "workers=2", "app=collectives",
-               f"app.lang={lang}", "app.op=pair", f"app.payload_kb={PAYLOAD_MIB * 1024}",
+               f"app.lang={lang}", "app.op=broadcast", f"app.payload_kb={PAYLOAD_MIB * 1024}",
                f"app.repetitions={reps}", "app.warmup=1", "app.memory=2048",
                *place.overrides, f"hydra.run.dir={run_dir}"]
     done = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=False)
@@ -72,13 +72,13 @@ def run(ctx: Context) -> Outcome:
     with redis_server() as redis_uri:
         for place in _places(redis_uri):
             for lang in ("rust", "python"):
-                ms = _pair_ms(ctx, lang, place, reps)
-                rows.append({"place": place.label, "middleware": lang, "pair_ms": ms,
+                ms = _message_ms(ctx, lang, place, reps)
+                rows.append({"place": place.label, "middleware": lang, "message_ms": ms,
                              "mib_s": PAYLOAD_MIB / (ms / 1000) if ms > 0 else float("inf")})
     memcpy_ms = _memcpy_ms(reps)
     table = pd.DataFrame(rows)
     table.to_csv(ctx.out_dir / f"{NAME}.csv", index=False)
-    ms = {(row["place"], row["middleware"]): row["pair_ms"] for row in rows}
+    ms = {(row["place"], row["middleware"]): row["message_ms"] for row in rows}
     mates = ms[("pack-mates", "python")] / max(ms[("pack-mates", "rust")], 1e-6)
     local = memcpy_ms / ms[("Local, 2 packs", "rust")]
     redis_mib_s = PAYLOAD_MIB / (ms[("RedisList 1 MiB chunks, 2 packs", "rust")] / 1000)
@@ -91,6 +91,6 @@ def run(ctx: Context) -> Outcome:
                f"{redis_mib_s:.0f} MiB/s", redis_mib_s >= PAPER_REDIS_MIB_S),
     ]
     notes = [f"memcpy of {PAYLOAD_MIB} MiB: {memcpy_ms:.1f} ms (median of {max(reps, 5)})",
-             "pair_ms: slower worker's median over rounds of one swap (both directions at once)"]
-    return Outcome(NAME, f"Rust vs Python middleware, {PAYLOAD_MIB} MiB pair", table, targets,
+             "message_ms: the receiver's median over rounds, barrier to last byte"]
+    return Outcome(NAME, f"Rust vs Python middleware, one {PAYLOAD_MIB} MiB message", table, targets,
                    notes)

@@ -12,6 +12,7 @@
 //! and `RedisList`. Every wait ends at the communication deadline, and a peer that failed or
 //! whose pack was killed makes it fail at once, naming the peer.
 
+mod buffers;
 mod collectives;
 mod deadline;
 mod errors;

@@ -19,6 +19,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::frames::{self, HEADER_LEN};
+use crate::buffers::payload_buffer;
 use crate::deadline::Deadline;
 use crate::errors::Stop;
 use crate::mailbox::Mailbox;
@@ -255,7 +256,7 @@ fn read_frames(stream: UnixStream, mailbox: &Mailbox) {
         }
         let Some((from, channel, length)) = frames::parse(&header) else { break };
         source = Some(from);
-        let mut payload = vec![0u8; length as usize];
+        let mut payload = payload_buffer(length as usize);
         if reader.read_exact(&mut payload).is_err() {
             break;
         }

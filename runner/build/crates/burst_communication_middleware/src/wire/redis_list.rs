@@ -12,6 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::resp::{Address, Connection, Reply, REPLY_SLACK};
+use crate::buffers::payload_buffer;
 use crate::deadline::Deadline;
 use crate::errors::Stop;
 use crate::topology::Topology;
@@ -151,7 +152,12 @@ impl RedisListWire {
             Some(&INLINE) => Ok(Bytes::from(first).slice(1..)),
             Some(&CHUNKED) if first.len() == 9 => {
                 let count = u64::from_le_bytes(first[1..9].try_into().unwrap_or([0; 8]));
+                // Room for every chunk up front (the last may be shorter): one allocation.
                 let mut body = Vec::new();
+                if count > 1 {
+                    body = payload_buffer(count as usize * self.chunk);
+                    body.clear();
+                }
                 let c = &mut self.connection;
                 c.queue(&[b"LPOP", key.as_bytes(), count.to_string().as_bytes()]).map_err(broken)?;
                 c.flush().map_err(broken)?;

@@ -5,6 +5,8 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
+use crate::buffers::payload_buffer;
+
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Replies beyond a blocking command's own wait may take this long (a big LPOP on a busy host).
 pub(crate) const REPLY_SLACK: Duration = Duration::from_secs(30);
@@ -182,11 +184,13 @@ impl Connection {
     }
 
     fn read_bulk_into(&mut self, length: usize, out: &mut Vec<u8>) -> io::Result<()> {
-        out.reserve(length);
-        let got = (&mut self.reader).take(length as u64).read_to_end(out)?;
-        if got != length {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "Redis closed the connection"));
+        if out.is_empty() && out.capacity() < length {
+            *out = payload_buffer(length);
+            out.clear();
         }
+        let start = out.len();
+        out.resize(start + length, 0);
+        self.reader.read_exact(&mut out[start..])?;
         let mut end = [0u8; 2];
         self.reader.read_exact(&mut end)?;
         if &end != b"\r\n" {
