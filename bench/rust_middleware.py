@@ -3,8 +3,9 @@
 Both run the `collectives` app's `broadcast` op with two workers (worker 0 sends one
 message to worker 1, timed from a barrier to the last byte received, median over rounds)
 through the real command line and embedded platform, in three places: pack-mates (one
-pack), two packs on the Local backend, two packs on RedisList with 1 MiB chunks. A `memcpy` of the same size (NumPy `copyto` into
-a buffer already touched) is measured in the same run, for the Local target.
+pack), two packs on the Local backend, two packs on RedisList with 1 MiB chunks. A
+`memcpy` of the same size (NumPy `copyto` into a buffer already touched) is measured in the
+same run, for the Local target.
 """
 
 from __future__ import annotations
@@ -92,5 +93,5 @@ def run(ctx: Context) -> Outcome:
     ]
     notes = [f"memcpy of {PAYLOAD_MIB} MiB: {memcpy_ms:.1f} ms (median of {max(reps, 5)})",
              "message_ms: the receiver's median over rounds, barrier to last byte"]
-    return Outcome(NAME, f"Rust vs Python middleware, one {PAYLOAD_MIB} MiB message", table, targets,
-                   notes)
+    title = f"Rust vs Python middleware, one {PAYLOAD_MIB} MiB message"
+    return Outcome(NAME, title, table, targets, notes)
