@@ -52,7 +52,8 @@ def check(registry: Path, crate: str, dependencies: list[dict]) -> None:
         versions = available(registry, name)
         if not versions:
             raise BuildError(
-                f"crate {crate} depends on {name} = \"{req}\", which is not available offline "
+                f"crate {crate} depends on {name} = \"{req.lstrip('^')}\", which is not available "
+                "offline "
                 f"(Debian packages no {name} crate in {registry})"
             )
         match = CARET.match(req.strip())

@@ -48,3 +48,14 @@ def test_a_version_debian_does_not_package_is_named_in_one_line(tmp_path: Path, 
     message = str(raised.value)
     assert "\n" not in message
     assert 'asks for bytes = "1.5.0", but only bytes 1.2.1 is available offline' in message
+
+
+def test_a_crate_debian_does_not_package_is_named_in_one_line(tmp_path: Path, cache_dir):
+    crate = tmp_path / "ow-pr"
+    shutil.copytree(CRATES["pagerank"], crate)
+    manifest = crate / "Cargo.toml"
+    manifest.write_text(manifest.read_text() + 'aws-sdk-s3 = "1.14.0"\n')
+    with pytest.raises(BuildError) as raised:
+        build_rust(crate, cache_dir, tmp_path / "out")
+    assert str(raised.value).startswith(
+        'crate actions depends on aws-sdk-s3 = "1.14.0", which is not available offline')
