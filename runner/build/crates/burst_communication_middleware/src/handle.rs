@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::collectives;
-use crate::errors::Result;
+use crate::errors::{BurstError, Result};
 use crate::topology::BurstInfo;
 use crate::transport::{Links, P2P_CHANNEL};
 
@@ -122,6 +122,7 @@ where
         if root < self.info.burst_size {
             return Ok(());
         }
-        Err(format!("root {} is not in this burst (size {})", root, self.info.burst_size).into())
+        let message = format!("root {} is not in this burst (size {})", root, self.info.burst_size);
+        Err(BurstError::Usage(message).into())
     }
 }
