@@ -74,7 +74,9 @@ where
             );
         }
         run_burst_pack(activation, params, |params, middleware| {
-            outcome(panic::catch_unwind(AssertUnwindSafe(|| self(params, middleware))))
+            outcome(panic::catch_unwind(AssertUnwindSafe(|| {
+                self(params, middleware)
+            })))
         })
     }
 }
@@ -107,7 +109,10 @@ fn serve<S>(answers: &mut File, entry: impl Entry<S>) {
 
 /// One answer line; a platform that stopped reading them has ended this container.
 fn answer(answers: &mut File, value: &Value) {
-    if answers.write_all(format!("{}\n", value).as_bytes()).is_err() {
+    if answers
+        .write_all(format!("{}\n", value).as_bytes())
+        .is_err()
+    {
         std::process::exit(1);
     }
 }
@@ -119,7 +124,10 @@ fn activate<S>(entry: &impl Entry<S>, line: &str) -> Value {
         Err(err) => return error(format!("the activation line is not JSON: {}", err)),
     };
     export_environment(&activation);
-    let params = activation.get("value").cloned().unwrap_or_else(|| json!({}));
+    let params = activation
+        .get("value")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     entry.run(&activation, params)
 }
 
@@ -141,7 +149,10 @@ fn export_environment(activation: &Map<String, Value>) {
 fn outcome<E: Display>(returned: thread::Result<Result<Value, E>>) -> Result<Value, String> {
     match returned {
         Ok(Ok(result @ Value::Object(_))) => Ok(result),
-        Ok(Ok(other)) => Err(format!("main must return a JSON object, got {}", kind(&other))),
+        Ok(Ok(other)) => Err(format!(
+            "main must return a JSON object, got {}",
+            kind(&other)
+        )),
         Ok(Err(err)) => Err(err.to_string()),
         Err(panic) => Err(format!("main panicked: {}", panic_message(panic.as_ref()))),
     }
@@ -187,7 +198,10 @@ where
                     (worker_id, thread)
                 })
                 .collect();
-            running.into_iter().map(|(worker_id, thread)| joined(worker_id as u64, thread)).collect()
+            running
+                .into_iter()
+                .map(|(worker_id, thread)| joined(worker_id as u64, thread))
+                .collect()
         }),
     };
     pack.finish();
@@ -258,7 +272,10 @@ where
                 (worker_id, thread)
             })
             .collect();
-        running.into_iter().map(|(worker_id, thread)| joined(worker_id, thread)).collect()
+        running
+            .into_iter()
+            .map(|(worker_id, thread)| joined(worker_id, thread))
+            .collect()
     });
     Value::Array(envelopes)
 }
@@ -308,5 +325,8 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }

@@ -23,7 +23,13 @@ type Outcome<T> = burst_communication_middleware::Result<T>;
 type Round<'a> = Box<dyn FnOnce() -> Outcome<Vec<Bytes>> + 'a>;
 
 /// Makes this worker's messages of one round of `op` (untimed) and returns the round.
-fn prepare<'a>(op: &str, burst: &'a Burst, made: &Messages, nbytes: usize, round: u32) -> Outcome<Round<'a>> {
+fn prepare<'a>(
+    op: &str,
+    burst: &'a Burst,
+    made: &Messages,
+    nbytes: usize,
+    round: u32,
+) -> Outcome<Round<'a>> {
     let (me, size) = (burst.info.worker_id, burst.info.burst_size);
     let message = |sender: u32, dest: i64| made.message(nbytes, sender, round, dest);
     Ok(match op {
@@ -81,14 +87,22 @@ fn volume(op: &str, me: u32, size: u32, nbytes: usize) -> usize {
 }
 
 fn number(args: &Value, key: &str) -> Result<u64, Error> {
-    args[key].as_u64().ok_or_else(|| Error::custom(format!("{} must be a non-negative integer", key)))
+    args[key]
+        .as_u64()
+        .ok_or_else(|| Error::custom(format!("{} must be a non-negative integer", key)))
 }
 
 pub fn main(args: Value, burst_middleware: Middleware<Bytes>) -> Result<Value, Error> {
     let burst = burst_middleware.get_actor_handle();
-    let op = args["op"].as_str().ok_or_else(|| Error::custom("op must be a string"))?.to_string();
+    let op = args["op"]
+        .as_str()
+        .ok_or_else(|| Error::custom("op must be a string"))?
+        .to_string();
     let nbytes = number(&args, "payload_kb")? as usize * 1024;
-    let (warmup, repetitions) = (number(&args, "warmup")? as u32, number(&args, "repetitions")? as u32);
+    let (warmup, repetitions) = (
+        number(&args, "warmup")? as u32,
+        number(&args, "repetitions")? as u32,
+    );
     let made = Messages::default();
     let mut times_ms = Vec::new();
     let mut digest = 0u32;

@@ -20,7 +20,9 @@ fn scramble(mut state: u64) -> u64 {
 
 /// splitmix64 folded over small integers (negative ones as their two's complement).
 fn mix(parts: &[i64]) -> u64 {
-    parts.iter().fold(0u64, |state, part| scramble(state.wrapping_add(*part as u64).wrapping_add(GOLDEN)))
+    parts.iter().fold(0u64, |state, part| {
+        scramble(state.wrapping_add(*part as u64).wrapping_add(GOLDEN))
+    })
 }
 
 /// This worker's message maker: the base block, computed once.
@@ -30,7 +32,11 @@ pub struct Messages {
 
 impl Default for Messages {
     fn default() -> Self {
-        Messages { base: (0..BLOCK_WORDS as i64).map(|i| mix(&[SEED as i64, i])).collect() }
+        Messages {
+            base: (0..BLOCK_WORDS as i64)
+                .map(|i| mix(&[SEED as i64, i]))
+                .collect(),
+        }
     }
 }
 
@@ -42,7 +48,11 @@ impl Messages {
         let mut out = Vec::with_capacity(blocks * BLOCK_WORDS * 8);
         for block in 0..blocks as u64 {
             let block_key = block.wrapping_mul(GOLDEN).wrapping_add(key);
-            out.extend(self.base.iter().flat_map(|word| (word ^ block_key).to_le_bytes()));
+            out.extend(
+                self.base
+                    .iter()
+                    .flat_map(|word| (word ^ block_key).to_le_bytes()),
+            );
         }
         out.truncate(nbytes);
         Bytes::from(out)
@@ -52,7 +62,10 @@ impl Messages {
 /// The reduction of the benchmark: element-wise little-endian u64 sum, wrapping.
 pub fn add_words(left: Bytes, right: Bytes) -> Bytes {
     let words = |bytes: &[u8]| -> Vec<u64> {
-        bytes.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8]))).collect()
+        bytes
+            .chunks_exact(8)
+            .map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])))
+            .collect()
     };
     let sum: Vec<u8> = words(&left)
         .into_iter()
@@ -70,7 +83,11 @@ pub fn crc32(crc: u32, data: &[u8]) -> u32 {
         for n in 0..256u32 {
             let mut c = n;
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
             table[0][n as usize] = c;
         }

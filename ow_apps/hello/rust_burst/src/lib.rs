@@ -12,9 +12,13 @@ fn failed(err: burst_communication_middleware::Error) -> Error {
 
 fn ring_token(burst: &MiddlewareActorHandle<Bytes>) -> Result<u32, Error> {
     let (me, size) = (burst.info.worker_id, burst.info.burst_size);
-    burst.send((me + 1) % size, Bytes::copy_from_slice(&me.to_le_bytes())).map_err(failed)?;
+    burst
+        .send((me + 1) % size, Bytes::copy_from_slice(&me.to_le_bytes()))
+        .map_err(failed)?;
     let token = burst.recv((me + size - 1) % size).map_err(failed)?;
-    let bytes: [u8; 4] = token[..].try_into().map_err(|_| Error::custom("a ring token is 4 bytes"))?;
+    let bytes: [u8; 4] = token[..]
+        .try_into()
+        .map_err(|_| Error::custom("a ring token is 4 bytes"))?;
     Ok(u32::from_le_bytes(bytes))
 }
 

@@ -27,7 +27,9 @@ pub fn main(args: Value, burst_middleware: Middleware<Bytes>) -> Result<Value, E
             if me as u64 == args["victim"].as_u64().unwrap_or(0) {
                 panic!("boom in worker {}", me);
             }
-            let chunks = (0..burst.info.burst_size).map(|_| Bytes::from_static(b"x")).collect();
+            let chunks = (0..burst.info.burst_size)
+                .map(|_| Bytes::from_static(b"x"))
+                .collect();
             match burst.all_to_all(chunks) {
                 Ok(_) => Ok(json!({"worker_id": me})),
                 Err(err) => Ok(json!({"worker_id": me, "error": err.to_string()})),

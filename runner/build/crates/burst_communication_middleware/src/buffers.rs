@@ -17,7 +17,11 @@ pub(crate) fn payload_buffer(length: usize) -> Vec<u8> {
         if end > aligned {
             // SAFETY: advice on whole pages inside a live allocation; it changes no contents.
             unsafe {
-                libc::madvise(aligned as *mut libc::c_void, end - aligned, libc::MADV_HUGEPAGE);
+                libc::madvise(
+                    aligned as *mut libc::c_void,
+                    end - aligned,
+                    libc::MADV_HUGEPAGE,
+                );
             }
         }
     }

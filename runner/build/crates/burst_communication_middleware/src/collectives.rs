@@ -25,13 +25,21 @@ pub(crate) fn broadcast(links: &Links, data: Option<Bytes>, root: u32) -> Outcom
     let topo = &links.topology;
     let root_group = topo.group_index(root);
     let leaders: Vec<u32> = (0..topo.groups().len())
-        .map(|g| if g == root_group { root } else { *topo.members(g).start() })
+        .map(|g| {
+            if g == root_group {
+                root
+            } else {
+                *topo.members(g).start()
+            }
+        })
         .collect();
     let my_group = topo.group_index(links.me);
     let my_leader = leaders[my_group];
     let mut data = data.filter(|_| links.me == root);
     if links.me == root && data.is_none() {
-        return Err(BurstError::Usage("the broadcast root must pass Some(data)".to_string()));
+        return Err(BurstError::Usage(
+            "the broadcast root must pass Some(data)".to_string(),
+        ));
     }
     if links.me == my_leader {
         data = Some(tree_broadcast(links, data, &leaders, root_group)?);
@@ -42,7 +50,12 @@ pub(crate) fn broadcast(links: &Links, data: Option<Bytes>, root: u32) -> Outcom
 }
 
 /// Binomial-tree broadcast among `nodes` (this worker included) from `nodes[root]`.
-fn tree_broadcast(links: &Links, mut data: Option<Bytes>, nodes: &[u32], root: usize) -> Outcome<Bytes> {
+fn tree_broadcast(
+    links: &Links,
+    mut data: Option<Bytes>,
+    nodes: &[u32],
+    root: usize,
+) -> Outcome<Bytes> {
     let count = nodes.len();
     let me = nodes.iter().position(|w| *w == links.me).unwrap_or(0);
     let rel = (me + count - root) % count;
@@ -77,7 +90,9 @@ pub(crate) fn reduce(
     let partial = tree_reduce(links, data, op, &members)?;
     match partial {
         Some(partial) if links.me == members[0] => {
-            let leaders: Vec<u32> = (0..topo.groups().len()).map(|g| *topo.members(g).start()).collect();
+            let leaders: Vec<u32> = (0..topo.groups().len())
+                .map(|g| *topo.members(g).start())
+                .collect();
             tree_reduce(links, partial, op, &leaders)
         }
         other => Ok(other),
@@ -94,7 +109,9 @@ fn tree_reduce(
     op: &dyn Fn(Bytes, Bytes) -> Bytes,
     nodes: &[u32],
 ) -> Outcome<Option<Bytes>> {
-    let Some(index) = nodes.iter().position(|w| *w == links.me) else { return Ok(None) };
+    let Some(index) = nodes.iter().position(|w| *w == links.me) else {
+        return Ok(None);
+    };
     let mut step = 1;
     while step < nodes.len() {
         if index % (2 * step) != 0 {
@@ -109,7 +126,11 @@ fn tree_reduce(
     Ok(Some(data))
 }
 
-pub(crate) fn allreduce(links: &Links, data: Bytes, op: &dyn Fn(Bytes, Bytes) -> Bytes) -> Outcome<Bytes> {
+pub(crate) fn allreduce(
+    links: &Links,
+    data: Bytes,
+    op: &dyn Fn(Bytes, Bytes) -> Bytes,
+) -> Outcome<Bytes> {
     let total = reduce(links, data, op)?;
     broadcast(links, total, 0)
 }
@@ -126,7 +147,13 @@ pub(crate) fn gather(links: &Links, data: Bytes, root: u32) -> Outcome<Option<Ve
     }
     let mut data = Some(data);
     (0..links.topology.size())
-        .map(|w| if w == root { Ok(data.take().unwrap_or_default()) } else { recv(links, w) })
+        .map(|w| {
+            if w == root {
+                Ok(data.take().unwrap_or_default())
+            } else {
+                recv(links, w)
+            }
+        })
         .collect::<Outcome<Vec<Bytes>>>()
         .map(Some)
 }
@@ -139,8 +166,13 @@ pub(crate) fn scatter(links: &Links, chunks: Option<Vec<Bytes>>, root: u32) -> O
     let chunks = match chunks {
         Some(chunks) if chunks.len() == size => chunks,
         other => {
-            let got = other.map(|c| c.len().to_string()).unwrap_or_else(|| "None".to_string());
-            return Err(BurstError::Usage(format!("the scatter root needs {} chunks, got {}", size, got)));
+            let got = other
+                .map(|c| c.len().to_string())
+                .unwrap_or_else(|| "None".to_string());
+            return Err(BurstError::Usage(format!(
+                "the scatter root needs {} chunks, got {}",
+                size, got
+            )));
         }
     };
     let mut mine = Bytes::new();
@@ -169,7 +201,11 @@ pub(crate) fn all_to_all(links: &Links, chunks: Vec<Bytes>) -> Outcome<Vec<Bytes
     // Staggered: worker i sends to i+1 first, so no single receiver is flooded.
     for step in 1..size {
         let dest = (me + step) % size;
-        send(links, dest, chunks[dest as usize].take().unwrap_or_default())?;
+        send(
+            links,
+            dest,
+            chunks[dest as usize].take().unwrap_or_default(),
+        )?;
     }
     let mut received: Vec<Bytes> = vec![Bytes::new(); size as usize];
     received[me as usize] = chunks[me as usize].take().unwrap_or_default();

@@ -17,7 +17,10 @@ pub struct Deadline {
 }
 
 pub(crate) fn now_ms() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
 }
 
 impl Deadline {
@@ -25,7 +28,9 @@ impl Deadline {
     pub fn for_activation(deadline_ms: Option<f64>) -> Self {
         let at = deadline_ms.unwrap_or_else(|| now_ms() + DEFAULT_TIMEOUT_MS);
         let left = (at - now_ms()).max(0.0);
-        Deadline { at_ms: at - MAX_MARGIN_MS.min(left * 0.1) }
+        Deadline {
+            at_ms: at - MAX_MARGIN_MS.min(left * 0.1),
+        }
     }
 
     pub fn epoch_ms(&self) -> f64 {

@@ -26,12 +26,20 @@ where
     T: From<Bytes> + Into<Bytes>,
 {
     pub(crate) fn new(links: Links, info: BurstInfo) -> Self {
-        Middleware { links: Arc::new(links), info, message: PhantomData }
+        Middleware {
+            links: Arc::new(links),
+            info,
+            message: PhantomData,
+        }
     }
 
     /// The handle with the operations (the fork spawns an actor here; this crate needs none).
     pub fn get_actor_handle(self) -> MiddlewareActorHandle<T> {
-        MiddlewareActorHandle { info: self.info, links: self.links, message: PhantomData }
+        MiddlewareActorHandle {
+            info: self.info,
+            links: self.links,
+            message: PhantomData,
+        }
     }
 
     pub fn info(&self) -> BurstInfo {
@@ -51,7 +59,11 @@ pub struct MiddlewareActorHandle<T> {
 
 impl<T> Clone for MiddlewareActorHandle<T> {
     fn clone(&self) -> Self {
-        MiddlewareActorHandle { info: self.info.clone(), links: Arc::clone(&self.links), message: PhantomData }
+        MiddlewareActorHandle {
+            info: self.info.clone(),
+            links: Arc::clone(&self.links),
+            message: PhantomData,
+        }
     }
 }
 
@@ -77,7 +89,11 @@ where
     /// Every worker gets the root's data; the root passes `Some`, the others `None`.
     pub fn broadcast(&self, data: Option<T>, root: u32) -> Result<T> {
         self.check_root(root)?;
-        Ok(T::from(collectives::broadcast(&self.links, data.map(Into::into), root)?))
+        Ok(T::from(collectives::broadcast(
+            &self.links,
+            data.map(Into::into),
+            root,
+        )?))
     }
 
     /// The root gets everyone's data in worker order; the others get `None`.
@@ -97,7 +113,10 @@ where
     /// Value i goes to worker i; returns what each worker sent here, in worker order.
     pub fn all_to_all(&self, data: Vec<T>) -> Result<Vec<T>> {
         let chunks = data.into_iter().map(Into::into).collect();
-        Ok(collectives::all_to_all(&self.links, chunks)?.into_iter().map(T::from).collect())
+        Ok(collectives::all_to_all(&self.links, chunks)?
+            .into_iter()
+            .map(T::from)
+            .collect())
     }
 
     /// Folds everyone's data in worker order with the associative `op` (`op(lower, higher)`);
@@ -110,7 +129,11 @@ where
 
     /// `reduce`, then every worker gets the total (beyond the fork's API).
     pub fn allreduce(&self, data: T, op: fn(T, T) -> T) -> Result<T> {
-        Ok(T::from(collectives::allreduce(&self.links, data.into(), &on_bytes(op))?))
+        Ok(T::from(collectives::allreduce(
+            &self.links,
+            data.into(),
+            &on_bytes(op),
+        )?))
     }
 
     /// Returns once every worker of the burst has entered the barrier (beyond the fork's API).
@@ -122,7 +145,10 @@ where
         if root < self.info.burst_size {
             return Ok(());
         }
-        let message = format!("root {} is not in this burst (size {})", root, self.info.burst_size);
+        let message = format!(
+            "root {} is not in this burst (size {})",
+            root, self.info.burst_size
+        );
         Err(BurstError::Usage(message).into())
     }
 }

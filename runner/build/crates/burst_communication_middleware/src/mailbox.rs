@@ -36,16 +36,25 @@ impl Mailbox {
     fn lock(&self) -> MutexGuard<'_, Boxes> {
         // A thread that panicked while holding the lock left the queues consistent (every
         // critical section is a single push, pop or insert), so the poison is ignored.
-        self.boxes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.boxes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn put(&self, source: u32, channel: u32, payload: Bytes) {
-        self.lock().queues.entry((source, channel)).or_default().push_back(payload);
+        self.lock()
+            .queues
+            .entry((source, channel))
+            .or_default()
+            .push_back(payload);
         self.changed.notify_all();
     }
 
     pub(crate) fn post_failure(&self, worker: u32, reason: &str) {
-        self.lock().failed.entry(worker).or_insert_with(|| reason.to_string());
+        self.lock()
+            .failed
+            .entry(worker)
+            .or_insert_with(|| reason.to_string());
         self.changed.notify_all();
     }
 
@@ -65,7 +74,10 @@ impl Mailbox {
         let until = Instant::now() + wait;
         let mut boxes = self.lock();
         loop {
-            if let Some(payload) = boxes.queues.get_mut(&(source, channel)).and_then(|q| q.pop_front())
+            if let Some(payload) = boxes
+                .queues
+                .get_mut(&(source, channel))
+                .and_then(|q| q.pop_front())
             {
                 return Taken::Message(payload);
             }
@@ -76,7 +88,11 @@ impl Mailbox {
             if now >= until {
                 return Taken::Empty;
             }
-            boxes = self.changed.wait_timeout(boxes, until - now).unwrap_or_else(|p| p.into_inner()).0;
+            boxes = self
+                .changed
+                .wait_timeout(boxes, until - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
     }
 
@@ -89,7 +105,11 @@ impl Mailbox {
             if now >= until {
                 return;
             }
-            boxes = self.changed.wait_timeout(boxes, until - now).unwrap_or_else(|p| p.into_inner()).0;
+            boxes = self
+                .changed
+                .wait_timeout(boxes, until - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
     }
 }

@@ -84,14 +84,21 @@ impl Pack {
     /// Reads a pack line (docs/design.md, "The burst extension"); says what is wrong with it.
     pub fn parse(line: &Map<String, Value>) -> Result<Pack, String> {
         let topology = Topology::from_burst_info(line.get("burst_info").unwrap_or(&Value::Null))?;
-        let group_id = text(line.get("invoker_id")).ok_or("a burst pack line needs an invoker_id")?;
+        let group_id =
+            text(line.get("invoker_id")).ok_or("a burst pack line needs an invoker_id")?;
         let group = topology
             .group(&group_id)
             .ok_or_else(|| format!("invoker_id {:?} is not a group of burst_info", group_id))?;
         let middleware = line.get("middleware").and_then(Value::as_object);
-        let info = middleware.and_then(|m| m.get("backend_info")).and_then(Value::as_object);
-        let backend_type = info.and_then(|i| text(i.get("backend_type"))).unwrap_or_else(|| "Local".into());
-        let chunk_kb = middleware.and_then(|m| number(m.get("chunk_size"))).filter(|kb| *kb > 0.0);
+        let info = middleware
+            .and_then(|m| m.get("backend_info"))
+            .and_then(Value::as_object);
+        let backend_type = info
+            .and_then(|i| text(i.get("backend_type")))
+            .unwrap_or_else(|| "Local".into());
+        let chunk_kb = middleware
+            .and_then(|m| number(m.get("chunk_size")))
+            .filter(|kb| *kb > 0.0);
         let members = topology.members(group);
         let mailboxes = members.map(|_| Arc::new(Mailbox::default())).collect();
         Ok(Pack {
@@ -118,8 +125,12 @@ impl Pack {
 
     fn uri(&self, backend: BackendType) -> Result<&str, String> {
         self.uri.as_deref().ok_or_else(|| match backend {
-            BackendType::Local => "the Local backend needs backend_info.uri: a directory all packs share".into(),
-            BackendType::RedisList => "the RedisList backend needs backend_info.uri, e.g. redis://host:6379".into(),
+            BackendType::Local => {
+                "the Local backend needs backend_info.uri: a directory all packs share".into()
+            }
+            BackendType::RedisList => {
+                "the RedisList backend needs backend_info.uri, e.g. redis://host:6379".into()
+            }
         })
     }
 
@@ -136,7 +147,9 @@ impl Pack {
             BackendType::Local => Board::Local(PathBuf::from(&uri)),
             BackendType::RedisList => {
                 let mut board = RedisBoard::open(&uri, &self.burst_id, &group_id, &self.deadline)?;
-                board.pack_started().map_err(|e| format!("Redis at {}: {}", board.address(), e))?;
+                board
+                    .pack_started()
+                    .map_err(|e| format!("Redis at {}: {}", board.address(), e))?;
                 let mut beat = RedisBoard::open(&uri, &self.burst_id, &group_id, &self.deadline)?;
                 let stop = Arc::new(AtomicBool::new(false));
                 let stopped = Arc::clone(&stop);
@@ -146,7 +159,10 @@ impl Pack {
                         while !stopped.load(Ordering::SeqCst) {
                             thread::park_timeout(HEARTBEAT_EVERY);
                             if !stopped.load(Ordering::SeqCst) && beat.heartbeat().is_err() {
-                                eprintln!("burst heartbeat: Redis at {} stopped answering", beat.address());
+                                eprintln!(
+                                    "burst heartbeat: Redis at {} stopped answering",
+                                    beat.address()
+                                );
                                 return;
                             }
                         }
@@ -217,12 +233,19 @@ impl Pack {
         }
         let mut board = self.board.lock().unwrap_or_else(|p| p.into_inner());
         let posted = match board.as_mut() {
-            Some(Board::Local(dir)) => local::post_failure(dir, worker, &reason).map_err(|e| e.to_string()),
-            Some(Board::Redis(redis)) => redis.worker_failed(worker, &reason).map_err(|e| e.to_string()),
+            Some(Board::Local(dir)) => {
+                local::post_failure(dir, worker, &reason).map_err(|e| e.to_string())
+            }
+            Some(Board::Redis(redis)) => redis
+                .worker_failed(worker, &reason)
+                .map_err(|e| e.to_string()),
             None => Ok(()),
         };
         if let Err(err) = posted {
-            eprintln!("burst: could not post the failure of worker {}: {}", worker, err);
+            eprintln!(
+                "burst: could not post the failure of worker {}: {}",
+                worker, err
+            );
         }
     }
 
@@ -233,7 +256,12 @@ impl Pack {
             beater.thread().unpark();
             let _ = beater.join();
         }
-        if let Some(Board::Redis(redis)) = self.board.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        if let Some(Board::Redis(redis)) = self
+            .board
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
             if let Err(err) = redis.pack_finished() {
                 eprintln!("burst: could not withdraw the pack's marks: {}", err);
             }

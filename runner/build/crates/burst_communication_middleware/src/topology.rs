@@ -23,7 +23,9 @@ pub struct Topology {
 impl Topology {
     /// Reads the pack line's `burst_info` (`{"0": [0, 3], "1": [4, 7]}`, inclusive ranges).
     pub fn from_burst_info(info: &Value) -> Result<Topology, String> {
-        let ranges = info.as_object().ok_or("burst_info must map group ids to [first, last]")?;
+        let ranges = info
+            .as_object()
+            .ok_or("burst_info must map group ids to [first, last]")?;
         let mut groups = Vec::with_capacity(ranges.len());
         for (id, range) in ranges {
             let pair = range.as_array().map(|p| p.as_slice());
@@ -36,7 +38,11 @@ impl Topology {
                 },
                 _ => return Err(format!("burst_info[{:?}] must be [first, last]", id)),
             };
-            groups.push(Group { id: id.clone(), first, last });
+            groups.push(Group {
+                id: id.clone(),
+                first,
+                last,
+            });
         }
         Topology::new(groups)
     }
@@ -53,7 +59,10 @@ impl Topology {
                     group.id, group.first, group.last, expected
                 ));
             }
-            owner.extend(std::iter::repeat(index).take((group.last - group.first + 1) as usize));
+            owner.extend(std::iter::repeat_n(
+                index,
+                (group.last - group.first + 1) as usize,
+            ));
             expected = group.last + 1;
         }
         if groups.is_empty() {
@@ -93,7 +102,10 @@ impl Topology {
 
     /// The fork's shape of the ranges: group id to the set of its worker ids.
     pub fn group_ranges(&self) -> HashMap<String, HashSet<u32>> {
-        self.groups.iter().map(|g| (g.id.clone(), (g.first..=g.last).collect())).collect()
+        self.groups
+            .iter()
+            .map(|g| (g.id.clone(), (g.first..=g.last).collect()))
+            .collect()
     }
 
     /// "worker 3 (group 1)": how errors name a peer.

@@ -51,7 +51,14 @@ impl Links {
     ) -> Links {
         let group = topology.group_index(me);
         let first_mate = *topology.members(group).start();
-        Links { me, topology, deadline, first_mate, mates, remote: Mutex::new(remote) }
+        Links {
+            me,
+            topology,
+            deadline,
+            first_mate,
+            mates,
+            remote: Mutex::new(remote),
+        }
     }
 
     fn inbox(&self) -> &Mailbox {
@@ -64,7 +71,9 @@ impl Links {
     }
 
     fn remote(&self) -> MutexGuard<'_, Option<Remote>> {
-        self.remote.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.remote
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn check_peer(&self, peer: u32) -> Result<(), BurstError> {
@@ -114,7 +123,8 @@ impl Links {
                     .map_err(|stop| self.named(source, stop, "waiting for"));
             }
         }
-        self.recv_mail(source, channel, from_mate).map_err(|stop| self.named(source, stop, "waiting for"))
+        self.recv_mail(source, channel, from_mate)
+            .map_err(|stop| self.named(source, stop, "waiting for"))
     }
 
     /// Waits on the mailbox (pack-mates, and other packs on the Local backend).

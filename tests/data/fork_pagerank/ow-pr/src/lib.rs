@@ -42,7 +42,12 @@ impl From<Bytes> for PagerankMessage {
 
 impl From<PagerankMessage> for Bytes {
     fn from(val: PagerankMessage) -> Self {
-        Bytes::from(val.0.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())
+        Bytes::from(
+            val.0
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        )
     }
 }
 
@@ -52,7 +57,12 @@ fn graph(params: &Input, worker: u32, workers: u32) -> HashMap<u32, HashSet<u32>
     let first = worker * share;
     let last = (first + share).min(params.num_nodes);
     (first..last)
-        .map(|node| (node, (1..=3).map(|k| (node * 7 + k) % params.num_nodes).collect()))
+        .map(|node| {
+            (
+                node,
+                (1..=3).map(|k| (node * 7 + k) % params.num_nodes).collect(),
+            )
+        })
         .collect()
 }
 
@@ -78,7 +88,12 @@ fn pagerank(params: Input, burst_middleware: &MiddlewareActorHandle<PagerankMess
         }
         let sum_msg = burst_middleware
             .reduce(PagerankMessage(sum.clone()), |vec1, vec2| {
-                let reduced_sum = vec1.0.iter().zip(vec2.0.iter()).map(|(a, b)| a + b).collect();
+                let reduced_sum = vec1
+                    .0
+                    .iter()
+                    .zip(vec2.0.iter())
+                    .map(|(a, b)| a + b)
+                    .collect();
                 PagerankMessage(reduced_sum)
             })
             .unwrap();
@@ -95,7 +110,12 @@ fn pagerank(params: Input, burst_middleware: &MiddlewareActorHandle<PagerankMess
         } else {
             None
         };
-        err = burst_middleware.broadcast(new_norm, ROOT_WORKER).unwrap().0.pop().unwrap();
+        err = burst_middleware
+            .broadcast(new_norm, ROOT_WORKER)
+            .unwrap()
+            .0
+            .pop()
+            .unwrap();
         for val in &mut sum {
             *val = 0.0;
         }

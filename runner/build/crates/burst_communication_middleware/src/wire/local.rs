@@ -136,19 +136,25 @@ impl LocalWire {
             frame.extend_from_slice(payload);
             stream.write_all(&frame)
         } else {
-            stream.write_all(&header).and_then(|_| stream.write_all(payload))
+            stream
+                .write_all(&header)
+                .and_then(|_| stream.write_all(payload))
         };
         match written {
             Ok(()) => Ok(()),
-            Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 Err(Stop::Expired)
             }
             Err(err) => {
                 self.peers.remove(&dest);
-                Err(Stop::Gone(
-                    read_failure(&self.dir, dest)
-                        .unwrap_or_else(|| format!("closed its connection ({})", err)),
-                ))
+                Err(Stop::Gone(read_failure(&self.dir, dest).unwrap_or_else(
+                    || format!("closed its connection ({})", err),
+                )))
             }
         }
     }
@@ -194,7 +200,13 @@ impl LocalWire {
                         read_failure(&self.dir, dest).unwrap_or_else(|| KILLED.to_string()),
                     ));
                 }
-                Err(err) => return Err(Stop::Broken(format!("connecting to {}: {}", path.display(), err))),
+                Err(err) => {
+                    return Err(Stop::Broken(format!(
+                        "connecting to {}: {}",
+                        path.display(),
+                        err
+                    )))
+                }
             }
         }
     }
@@ -254,7 +266,9 @@ fn read_frames(stream: UnixStream, mailbox: &Mailbox) {
         if reader.read_exact(&mut header).is_err() {
             break;
         }
-        let Some((from, channel, length)) = frames::parse(&header) else { break };
+        let Some((from, channel, length)) = frames::parse(&header) else {
+            break;
+        };
         source = Some(from);
         let mut payload = payload_buffer(length as usize);
         if reader.read_exact(&mut payload).is_err() {

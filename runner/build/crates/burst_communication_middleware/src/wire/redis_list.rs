@@ -39,7 +39,9 @@ pub(crate) struct Keys {
 
 impl Keys {
     pub(crate) fn new(burst_id: &str) -> Keys {
-        Keys { prefix: format!("burst:{}", burst_id) }
+        Keys {
+            prefix: format!("burst:{}", burst_id),
+        }
     }
     fn messages(&self, source: u32, dest: u32, channel: u32) -> String {
         format!("{}:{}:{}:{}", self.prefix, source, dest, channel)
@@ -103,7 +105,8 @@ impl RedisListWire {
         }
         let c = &mut self.connection;
         c.queue(&parts).map_err(broken)?;
-        c.queue(&[b"PEXPIREAT", key.as_bytes(), self.expire_at_ms.as_bytes()]).map_err(broken)?;
+        c.queue(&[b"PEXPIREAT", key.as_bytes(), self.expire_at_ms.as_bytes()])
+            .map_err(broken)?;
         c.flush().map_err(broken)?;
         c.read_reply().map_err(broken)?;
         c.read_reply().map_err(broken)?;
@@ -122,23 +125,31 @@ impl RedisListWire {
         loop {
             let block = deadline.left()?.min(WATCH_EVERY).max(MIN_BLOCK);
             let seconds = format!("{:.3}", block.as_secs_f64());
-            self.connection.reply_timeout(block + REPLY_SLACK).map_err(broken)?;
-            let reply = self.connection.call(&[b"BLPOP", key.as_bytes(), seconds.as_bytes()]);
+            self.connection
+                .reply_timeout(block + REPLY_SLACK)
+                .map_err(broken)?;
+            let reply = self
+                .connection
+                .call(&[b"BLPOP", key.as_bytes(), seconds.as_bytes()]);
             self.connection.reply_timeout(REPLY_SLACK).map_err(broken)?;
             match reply.map_err(broken)? {
                 Reply::Array(Some(mut pair)) if pair.len() == 2 => {
                     if let Reply::Bulk(Some(first)) = pair.remove(1) {
                         return self.message(source, &key, first);
                     }
-                    return Err(Stop::Broken("BLPOP answered without an element".to_string()));
+                    return Err(Stop::Broken(
+                        "BLPOP answered without an element".to_string(),
+                    ));
                 }
                 Reply::Array(None) | Reply::Bulk(None) => {}
                 other => return Err(Stop::Broken(format!("unexpected BLPOP reply {:?}", other))),
             }
             if let Some(reason) = self.gone(source, topology)? {
                 // The peer's last pushes precede its notice: one more look finds them.
-                if let Reply::Bulk(Some(first)) =
-                    self.connection.call(&[b"LPOP", key.as_bytes()]).map_err(broken)?
+                if let Reply::Bulk(Some(first)) = self
+                    .connection
+                    .call(&[b"LPOP", key.as_bytes()])
+                    .map_err(broken)?
                 {
                     return self.message(source, &key, first);
                 }
@@ -159,7 +170,8 @@ impl RedisListWire {
                     body.clear();
                 }
                 let c = &mut self.connection;
-                c.queue(&[b"LPOP", key.as_bytes(), count.to_string().as_bytes()]).map_err(broken)?;
+                c.queue(&[b"LPOP", key.as_bytes(), count.to_string().as_bytes()])
+                    .map_err(broken)?;
                 c.flush().map_err(broken)?;
                 let got = c.read_bulks_into(&mut body).map_err(broken)?.unwrap_or(0);
                 if got as u64 != count {
@@ -170,19 +182,33 @@ impl RedisListWire {
                 }
                 Ok(Bytes::from(body))
             }
-            _ => Err(Stop::Broken(format!("a malformed element from worker {}", source))),
+            _ => Err(Stop::Broken(format!(
+                "a malformed element from worker {}",
+                source
+            ))),
         }
     }
 
     fn gone(&mut self, source: u32, topology: &Topology) -> Result<Option<String>, Stop> {
         let group = &topology.group_of(source).id;
-        let keys = [self.keys.failed(source), self.keys.started(group), self.keys.alive(group)];
+        let keys = [
+            self.keys.failed(source),
+            self.keys.started(group),
+            self.keys.alive(group),
+        ];
         let reply = self
             .connection
-            .call(&[b"MGET", keys[0].as_bytes(), keys[1].as_bytes(), keys[2].as_bytes()])
+            .call(&[
+                b"MGET",
+                keys[0].as_bytes(),
+                keys[1].as_bytes(),
+                keys[2].as_bytes(),
+            ])
             .map_err(broken)?;
         let Reply::Array(Some(values)) = reply else {
-            return Err(Stop::Broken("MGET answered something else than an array".to_string()));
+            return Err(Stop::Broken(
+                "MGET answered something else than an array".to_string(),
+            ));
         };
         let present = |i: usize| matches!(values.get(i), Some(Reply::Bulk(Some(_))));
         if let Some(Reply::Bulk(Some(reason))) = values.first() {
@@ -208,7 +234,12 @@ pub(crate) struct RedisBoard {
 }
 
 impl RedisBoard {
-    pub(crate) fn open(uri: &str, burst_id: &str, group: &str, deadline: &Deadline) -> Result<RedisBoard, String> {
+    pub(crate) fn open(
+        uri: &str,
+        burst_id: &str,
+        group: &str,
+        deadline: &Deadline,
+    ) -> Result<RedisBoard, String> {
         let connection = Connection::open(&Address::parse(uri)?).map_err(|e| e.to_string())?;
         Ok(RedisBoard {
             connection,
@@ -222,7 +253,13 @@ impl RedisBoard {
         let (started, alive) = (self.keys.started(&self.group), self.keys.alive(&self.group));
         let ttl = HEARTBEAT_TTL_MS.to_string();
         let c = &mut self.connection;
-        c.queue(&[b"SET", started.as_bytes(), b"1", b"PXAT", self.expire_at_ms.as_bytes()])?;
+        c.queue(&[
+            b"SET",
+            started.as_bytes(),
+            b"1",
+            b"PXAT",
+            self.expire_at_ms.as_bytes(),
+        ])?;
         c.queue(&[b"SET", alive.as_bytes(), b"1", b"PX", ttl.as_bytes()])?;
         c.flush()?;
         c.read_reply()?;
@@ -232,19 +269,29 @@ impl RedisBoard {
     pub(crate) fn heartbeat(&mut self) -> io::Result<()> {
         let alive = self.keys.alive(&self.group);
         let ttl = HEARTBEAT_TTL_MS.to_string();
-        self.connection.call(&[b"SET", alive.as_bytes(), b"1", b"PX", ttl.as_bytes()]).map(|_| ())
+        self.connection
+            .call(&[b"SET", alive.as_bytes(), b"1", b"PX", ttl.as_bytes()])
+            .map(|_| ())
     }
 
     pub(crate) fn worker_failed(&mut self, worker: u32, reason: &str) -> io::Result<()> {
         let key = self.keys.failed(worker);
         self.connection
-            .call(&[b"SET", key.as_bytes(), reason.as_bytes(), b"PXAT", self.expire_at_ms.as_bytes()])
+            .call(&[
+                b"SET",
+                key.as_bytes(),
+                reason.as_bytes(),
+                b"PXAT",
+                self.expire_at_ms.as_bytes(),
+            ])
             .map(|_| ())
     }
 
     pub(crate) fn pack_finished(&mut self) -> io::Result<()> {
         let (started, alive) = (self.keys.started(&self.group), self.keys.alive(&self.group));
-        self.connection.call(&[b"DEL", started.as_bytes(), alive.as_bytes()]).map(|_| ())
+        self.connection
+            .call(&[b"DEL", started.as_bytes(), alive.as_bytes()])
+            .map(|_| ())
     }
 
     pub(crate) fn address(&self) -> &str {

@@ -53,7 +53,12 @@ impl Address {
         let password = auth
             .map(|a| a.split_once(':').map(|(_, p)| p).unwrap_or(a).to_string())
             .filter(|p| !p.is_empty());
-        Ok(Address { host: host.to_string(), port, password, db })
+        Ok(Address {
+            host: host.to_string(),
+            port,
+            password,
+            db,
+        })
     }
 }
 
@@ -71,7 +76,10 @@ fn protocol(message: String) -> io::Error {
 impl Connection {
     pub(crate) fn open(address: &Address) -> io::Result<Connection> {
         let target = format!("{}:{}", address.host, address.port);
-        let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{} resolves to nothing", target));
+        let mut last = io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{} resolves to nothing", target),
+        );
         for addr in target.to_socket_addrs()? {
             match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
                 Ok(stream) => {
@@ -94,7 +102,10 @@ impl Connection {
                 Err(err) => last = err,
             }
         }
-        Err(io::Error::new(last.kind(), format!("cannot reach Redis at {}: {}", target, last)))
+        Err(io::Error::new(
+            last.kind(),
+            format!("cannot reach Redis at {}: {}", target, last),
+        ))
     }
 
     pub(crate) fn address(&self) -> &str {
@@ -133,7 +144,7 @@ impl Connection {
         let (kind, rest) = line.split_at(1);
         match kind {
             "+" => Ok(Reply::Status(rest.to_string())),
-            "-" => Err(io::Error::new(io::ErrorKind::Other, format!("Redis error: {}", rest))),
+            "-" => Err(io::Error::other(format!("Redis error: {}", rest))),
             ":" => Ok(Reply::Int(parse_int(rest)?)),
             "$" => {
                 let length = parse_int(rest)?;
@@ -149,7 +160,9 @@ impl Connection {
                 if count < 0 {
                     return Ok(Reply::Array(None));
                 }
-                let items = (0..count).map(|_| self.read_reply()).collect::<io::Result<_>>()?;
+                let items = (0..count)
+                    .map(|_| self.read_reply())
+                    .collect::<io::Result<_>>()?;
                 Ok(Reply::Array(Some(items)))
             }
             _ => Err(protocol(format!("unexpected reply from Redis: {:?}", line))),
@@ -173,12 +186,17 @@ impl Connection {
                         ("$", length) if parse_int(length)? >= 0 => {
                             self.read_bulk_into(parse_int(length)? as usize, out)?
                         }
-                        _ => return Err(protocol(format!("expected a bulk string, got {:?}", header))),
+                        _ => {
+                            return Err(protocol(format!(
+                                "expected a bulk string, got {:?}",
+                                header
+                            )))
+                        }
                     }
                 }
                 Ok(Some(count as usize))
             }
-            ("-", message) => Err(io::Error::new(io::ErrorKind::Other, format!("Redis error: {}", message))),
+            ("-", message) => Err(io::Error::other(format!("Redis error: {}", message))),
             _ => Err(protocol(format!("expected an array reply, got {:?}", line))),
         }
     }
@@ -202,7 +220,10 @@ impl Connection {
     fn read_line(&mut self) -> io::Result<String> {
         let mut line = String::new();
         if self.reader.read_line(&mut line)? == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "Redis closed the connection"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "Redis closed the connection",
+            ));
         }
         if !line.ends_with("\r\n") || line.len() < 3 {
             return Err(protocol(format!("a malformed reply line: {:?}", line)));
@@ -213,7 +234,8 @@ impl Connection {
 }
 
 fn parse_int(text: &str) -> io::Result<i64> {
-    text.parse().map_err(|_| protocol(format!("not an integer in a reply: {:?}", text)))
+    text.parse()
+        .map_err(|_| protocol(format!("not an integer in a reply: {:?}", text)))
 }
 
 #[cfg(test)]
@@ -223,7 +245,10 @@ mod tests {
     #[test]
     fn uris_with_and_without_port_password_and_db() {
         let plain = Address::parse("redis://127.0.0.1:6380").unwrap();
-        assert_eq!((plain.host.as_str(), plain.port, plain.db), ("127.0.0.1", 6380, None));
+        assert_eq!(
+            (plain.host.as_str(), plain.port, plain.db),
+            ("127.0.0.1", 6380, None)
+        );
         let full = Address::parse("redis://:secret@example:7000/2").unwrap();
         assert_eq!(full.password.as_deref(), Some("secret"));
         assert_eq!((full.port, full.db), (7000, Some(2)));
