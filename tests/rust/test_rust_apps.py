@@ -20,9 +20,12 @@ def test_hello_in_rust_passes_its_ring_and_broadcast_check_across_packs(run_cli,
     assert workers["broadcast"].eq("hello from worker 0").all()
 
 
-def test_collectives_in_rust_all_to_all_32_workers(run_cli):
+@pytest.mark.parametrize("backend", ["local", "redis"])
+def test_collectives_in_rust_all_to_all_32_workers(run_cli, redis_uri, backend):
+    server = [f"burst.backend_uri={redis_uri}"] if backend == "redis" else []
     run = run_cli("mode=burst", "workers=32", "app=collectives", "app.lang=rust",
-                  "app.op=all_to_all", "app.payload_kb=64", "burst.granularity=8")
+                  "app.op=all_to_all", "app.payload_kb=64", "burst.granularity=8",
+                  f"burst.backend={backend}", *server)
     assert run.returncode == 0, run.stderr
     assert run.summary["status"] == "ok" and "delivered the expected bytes" in run.stdout
 
