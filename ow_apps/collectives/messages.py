@@ -4,7 +4,8 @@ A message is one fixed pseudo-random 64 KiB block repeated, each repeat XORed
 with a key derived from (sender, round, destination, block index). That is
 made at memory speed, and differs in every block, so a message that arrives
 from the wrong sender or round, at the wrong worker, or with blocks out of
-order has another CRC.
+order has another CRC. Word i of the block is splitmix64 folded over (seed, i),
+so the app's Rust action (rust_burst/src/messages.rs) makes the same bytes.
 """
 
 from __future__ import annotations
@@ -20,18 +21,32 @@ BLOCK_BYTES = 64 * 1024
 EVERYONE = -1
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
-_BASE = np.frombuffer(np.random.default_rng(0x5EED).bytes(BLOCK_BYTES), dtype=np.uint64)
+_SEED = 0x5EED
+
+
+def _scramble(state: Any) -> Any:
+    """splitmix64's output function; on Python ints (masked) or uint64 arrays (wrapping)."""
+    state = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    state = ((state ^ (state >> 27)) * 0x94D049BB133111EB) & _MASK
+    return state ^ (state >> 31)
 
 
 def _mix(*parts: int) -> int:
     """splitmix64 folded over small integers: a well-spread 64-bit key for each tuple."""
     state = 0
     for part in parts:
-        state = (state + (part & _MASK) + _GOLDEN) & _MASK
-        state = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-        state = ((state ^ (state >> 27)) * 0x94D049BB133111EB) & _MASK
-        state ^= state >> 31
+        state = _scramble((state + (part & _MASK) + _GOLDEN) & _MASK)
     return state
+
+
+def _base_block() -> np.ndarray:
+    """Word i is ``_mix(_SEED, i)``, computed for all words at once (uint64 arithmetic wraps)."""
+    first = _mix(_SEED)
+    words = np.arange(BLOCK_BYTES // 8, dtype=np.uint64) + np.uint64((first + _GOLDEN) & _MASK)
+    return _scramble(words)
+
+
+_BASE = _base_block()
 
 
 def message(

@@ -16,6 +16,7 @@ from runner.config import AppConfig, Lang
 @dataclass
 class Params(AppConfig):
     lang: Lang = Lang.rust
+    action: str | None = "rust"  # the same map-signature crate in both modes (no middleware)
     greeting: str = "hello"
 
 

@@ -6,6 +6,7 @@ Every combination the build step cannot honour ends here as a one-line
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ METHODS = {
     Lang.rust: (BuildMethod.cargo, BuildMethod.docker, BuildMethod.prebuilt, BuildMethod.remote),
 }
 DEFAULT_ACTION = {Lang.python: "action.py", Lang.rust: "rust"}
+# A Rust app's burst action is a crate of its own, shaped as the burst fork's: its `main`
+# takes a `Middleware` (the map crate's `main` cannot).
+RUST_BURST_ACTION = "rust_burst"
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -68,7 +72,8 @@ def resolve(params: AppConfig, locate: Callable[[str], Path], mode: str,
     if method != BuildMethod.python:
         for key, value in (("app.include", params.include),
                            ("app.requirements", params.requirements)):
-            if value:
+            # An app's own defaults are its Python action's; only a user's setting is an error.
+            if value and not (lang == Lang.rust and value == _default(params, key[4:])):
                 raise ConfigError(
                     f"{key}: only Python actions built with app.build=python take it "
                     f"(app.build={method.value})"
@@ -78,7 +83,7 @@ def resolve(params: AppConfig, locate: Callable[[str], Path], mode: str,
             "app.build=remote compiles on a cluster and needs platform=openwhisk; "
             "the embedded platform runs built zips (use app.build=cargo)"
         )
-    source = _source(params, locate, lang, method)
+    source = _source(params, locate, lang, method, mode)
     compile_image = None
     image = params.image
     if method == BuildMethod.docker:
@@ -96,8 +101,16 @@ def resolve(params: AppConfig, locate: Callable[[str], Path], mode: str,
     )
 
 
+def _default(params: AppConfig, name: str) -> object:
+    """The default of field `name` of the app's `Params`, as written in its dataclass."""
+    spec = next(f for f in dataclasses.fields(params) if f.name == name)
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    return spec.default
+
+
 def _source(params: AppConfig, locate: Callable[[str], Path], lang: Lang,
-            method: BuildMethod) -> Path:
+            method: BuildMethod, mode: str) -> Path:
     if method == BuildMethod.prebuilt:
         if params.action is None or not params.action.endswith(".zip"):
             raise ConfigError(
@@ -106,7 +119,16 @@ def _source(params: AppConfig, locate: Callable[[str], Path], lang: Lang,
         if not locate(params.action).is_file():
             raise ConfigError(f"app.action={params.action}: no such file")
         return locate(params.action)
-    name = params.action if params.action is not None else DEFAULT_ACTION[lang]
+    if params.action is None and lang == Lang.rust and mode == "burst":
+        if not (locate(RUST_BURST_ACTION) / "Cargo.toml").is_file():
+            raise ConfigError(
+                f"app={params.name} has no Rust burst action (a crate {RUST_BURST_ACTION}/ in "
+                "its folder whose main takes a Middleware): run it with mode=map, or "
+                "app.lang=python"
+            )
+        name = RUST_BURST_ACTION
+    else:
+        name = params.action if params.action is not None else DEFAULT_ACTION[lang]
     source = locate(name)
     if lang == Lang.python and not (source.is_file() or (source / "__init__.py").is_file()):
         raise ConfigError(f"app.action={name}: no such Python file or package (with __init__.py)")

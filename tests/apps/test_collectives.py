@@ -23,7 +23,7 @@ def check_run(run_dir: Path, op: str) -> None:
     assert summary["status"] == "ok", summary["message"]
     assert summary["valid"] == True, summary["validation"]  # noqa: E712
     assert summary["validation"].startswith(f"{op} of 65 KiB among 5 workers delivered")
-    workers = pd.read_csv(run_dir / "workers.csv")
+    workers = pd.read_csv(run_dir / "workers.csv", dtype={"digest": str})  # hex, not numbers
     assert sorted(workers["worker_id"]) == list(range(5))
     assert (workers["op"] == op).all()
     assert (workers[COLUMNS] >= 0).all().all()

@@ -102,9 +102,11 @@ def test_the_platform_starts_alone(installed, elsewhere):
 
 
 @pytest.mark.skipif(shutil.which("cargo") is None, reason="needs cargo (make test installs it)")
-def test_a_rust_app_builds_from_the_shipped_crate_and_template(installed, elsewhere):
+def test_a_rust_burst_app_builds_from_the_shipped_crates_and_template(installed, elsewhere):
+    # hello's Rust burst action passes its ring and broadcast through the shipped middleware
+    # crate, between pack-mates and between the two packs.
     done = _run([str(installed / "python"), "-m", "runner", "mode=burst", "workers=4",
-                 "burst.granularity=2", "app=hello_burst_rust", *_settings(elsewhere)],
+                 "burst.granularity=2", "app=hello", "app.lang=rust", *_settings(elsewhere)],
                 elsewhere, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("ok:")
+    assert done.stdout.startswith("ok: 4 workers answered correctly")

@@ -1,21 +1,33 @@
 //! OpenWhisk action loop around the `action` crate's entry function.
 //!
-//! One JSON line per activation arrives on stdin; the answer is one JSON line
-//! on fd 3; stdout and stderr are the activation's logs. A line holding
-//! `burst_info` is a burst pack: the entry function runs once per worker of
-//! the pack, each in its own thread, with `worker_id`, `burst_size` and
-//! `group_id` added to that worker's params; the answer is a list of one
-//! envelope per worker, in worker-id order.
+//! One JSON line per activation arrives on stdin; the answer is one JSON line on fd 3;
+//! stdout and stderr are the activation's logs. The entry function has one of the burst
+//! fork's two signatures, told apart at compile time (`Entry`):
+//!
+//! - `fn(Value) -> Result<Value, E>`, a map action: a map line calls it once; a burst pack
+//!   line calls it once per worker of the pack, each in its own thread, with `worker_id`,
+//!   `burst_size` and `group_id` added to that worker's params (no messages between them);
+//! - `fn(Value, Middleware<T>) -> Result<Value, E>`, a burst action: a pack line runs one
+//!   thread per worker of the pack, each with its `Middleware<T>` (`T` inferred from the
+//!   signature); a worker that fails or panics is posted at once, so its peers' waits end
+//!   naming it, and its envelope says why while its pack-mates' results are kept.
+//!
+//! A pack answers a list of one envelope per worker, in worker-id order.
 
 use std::any::Any;
 use std::env;
+use std::fmt::Display;
 use std::fs::File;
 use std::io::{self, BufRead, Write};
+use std::marker::PhantomData;
 use std::os::unix::io::FromRawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::thread;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use burst_communication_middleware::pack::Pack;
+use burst_communication_middleware::Middleware;
+use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use action::__MAIN__ as action_main;
@@ -23,12 +35,62 @@ use action::__MAIN__ as action_main;
 /// Keys of an activation line that are not part of the activation's environment.
 const NOT_ENVIRONMENT: [&str; 5] = ["value", "burst_info", "middleware", "invoker_id", "debug"];
 
+/// The signature `fn(Value) -> Result<Value, E>`.
+struct MapSignature<E>(PhantomData<fn() -> E>);
+/// The signature `fn(Value, Middleware<T>) -> Result<Value, E>`.
+struct BurstSignature<T, E>(PhantomData<fn() -> (T, E)>);
+
+/// An entry function of either signature; `Signature` is inferred from the function itself.
+trait Entry<Signature>: Sync {
+    /// Runs one activation line that `activate` found to be an object.
+    fn run(&self, activation: &Map<String, Value>, params: Value) -> Value;
+}
+
+impl<F, E> Entry<MapSignature<E>> for F
+where
+    F: Fn(Value) -> Result<Value, E> + Sync,
+    E: Display,
+{
+    fn run(&self, activation: &Map<String, Value>, params: Value) -> Value {
+        let call = |params: Value| outcome(panic::catch_unwind(AssertUnwindSafe(|| self(params))));
+        match activation.get("burst_info") {
+            Some(info) => run_map_pack(activation, info, params, &call),
+            None => call(params).unwrap_or_else(error),
+        }
+    }
+}
+
+impl<F, T, E> Entry<BurstSignature<T, E>> for F
+where
+    F: Fn(Value, Middleware<T>) -> Result<Value, E> + Sync,
+    T: From<Bytes> + Into<Bytes>,
+    E: Display,
+{
+    fn run(&self, activation: &Map<String, Value>, params: Value) -> Value {
+        if !activation.contains_key("burst_info") {
+            return error(
+                "this action's main takes a Middleware: invoke it as a burst (mode=burst)"
+                    .to_string(),
+            );
+        }
+        run_burst_pack(activation, params, |params, middleware| {
+            outcome(panic::catch_unwind(AssertUnwindSafe(|| {
+                self(params, middleware)
+            })))
+        })
+    }
+}
+
 fn main() {
     // SAFETY: the platform opens fd 3 for answers before it starts us, and only we use it.
     let mut answers = unsafe { File::from_raw_fd(3) };
     if env::var_os("__OW_WAIT_FOR_ACK").is_some() {
         answer(&mut answers, &json!({"ok": true}));
     }
+    serve(&mut answers, action_main);
+}
+
+fn serve<S>(answers: &mut File, entry: impl Entry<S>) {
     let stdin = io::stdin();
     for line in stdin.lock().lines() {
         let line = match line {
@@ -38,32 +100,35 @@ fn main() {
         if line.trim().is_empty() {
             continue;
         }
-        let result = activate(&line);
+        let result = activate(&entry, &line);
         let _ = io::stdout().flush();
         let _ = io::stderr().flush();
-        answer(&mut answers, &result);
+        answer(answers, &result);
     }
 }
 
 /// One answer line; a platform that stopped reading them has ended this container.
 fn answer(answers: &mut File, value: &Value) {
-    if answers.write_all(format!("{}\n", value).as_bytes()).is_err() {
+    if answers
+        .write_all(format!("{}\n", value).as_bytes())
+        .is_err()
+    {
         std::process::exit(1);
     }
 }
 
-fn activate(line: &str) -> Value {
+fn activate<S>(entry: &impl Entry<S>, line: &str) -> Value {
     let activation = match serde_json::from_str::<Value>(line) {
         Ok(Value::Object(activation)) => activation,
         Ok(_) => return error("an activation line must be a JSON object".to_string()),
         Err(err) => return error(format!("the activation line is not JSON: {}", err)),
     };
     export_environment(&activation);
-    let params = activation.get("value").cloned().unwrap_or_else(|| json!({}));
-    match activation.get("burst_info") {
-        Some(info) => run_pack(&activation, info, params),
-        None => call(params).unwrap_or_else(error),
-    }
+    let params = activation
+        .get("value")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    entry.run(&activation, params)
 }
 
 /// Every key but the params and the burst description becomes an `__OW_<KEY>` variable.
@@ -81,17 +146,92 @@ fn export_environment(activation: &Map<String, Value>) {
 }
 
 /// The entry function's answer, a JSON object; its errors and panics become messages.
-fn call(params: Value) -> Result<Value, String> {
-    match panic::catch_unwind(AssertUnwindSafe(|| action_main(params))) {
+fn outcome<E: Display>(returned: thread::Result<Result<Value, E>>) -> Result<Value, String> {
+    match returned {
         Ok(Ok(result @ Value::Object(_))) => Ok(result),
-        Ok(Ok(other)) => Err(format!("main must return a JSON object, got {}", kind(&other))),
+        Ok(Ok(other)) => Err(format!(
+            "main must return a JSON object, got {}",
+            kind(&other)
+        )),
         Ok(Err(err)) => Err(err.to_string()),
         Err(panic) => Err(format!("main panicked: {}", panic_message(panic.as_ref()))),
     }
 }
 
-/// Runs the pack's workers concurrently; answers their envelopes in worker-id order.
-fn run_pack(activation: &Map<String, Value>, info: &Value, params: Value) -> Value {
+/// A burst pack of a burst action: one thread and one `Middleware` per worker.
+fn run_burst_pack<T, W>(activation: &Map<String, Value>, params: Value, worker_main: W) -> Value
+where
+    T: From<Bytes> + Into<Bytes>,
+    W: Fn(Value, Middleware<T>) -> Result<Value, String> + Sync,
+{
+    let mut pack = match Pack::parse(activation) {
+        Ok(pack) => pack,
+        Err(message) => return error(message),
+    };
+    let workers = pack.workers();
+    let params = match pack_params(params, *workers.start(), *workers.end()) {
+        Ok(params) => params,
+        Err(message) => return error(message),
+    };
+    let middlewares = pack.start().and_then(|()| pack.middlewares::<T>());
+    let envelopes = match middlewares {
+        Err(message) => workers
+            .map(|worker_id| {
+                pack.worker_failed(worker_id, &format!("failed: {}", message));
+                let now = now_ms();
+                envelope(worker_id as u64, now, now, Err(message.clone()))
+            })
+            .collect(),
+        Ok(middlewares) => thread::scope(|scope| {
+            let (pack, worker_main) = (&pack, &worker_main);
+            let running: Vec<_> = workers
+                .zip(params.into_iter().zip(middlewares))
+                .map(|(worker_id, (params, middleware))| {
+                    let thread = scope.spawn(move || {
+                        let start = now_ms();
+                        let result = worker_main(params, middleware);
+                        if let Err(message) = &result {
+                            pack.worker_failed(worker_id, &format!("failed: {}", message));
+                        }
+                        envelope(worker_id as u64, start, now_ms(), result)
+                    });
+                    (worker_id, thread)
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|(worker_id, thread)| joined(worker_id as u64, thread))
+                .collect()
+        }),
+    };
+    pack.finish();
+    Value::Array(envelopes)
+}
+
+fn joined(worker_id: u64, thread: thread::ScopedJoinHandle<'_, Value>) -> Value {
+    thread.join().unwrap_or_else(|_| {
+        let now = now_ms();
+        envelope(worker_id, now, now, Err("worker thread died".to_string()))
+    })
+}
+
+fn pack_params(params: Value, first: u32, last: u32) -> Result<Vec<Value>, String> {
+    match params {
+        Value::Array(workers) if workers.len() as u64 == (last - first + 1) as u64 => Ok(workers),
+        _ => Err(format!(
+            "value must be a list of {} params for workers {}..{}",
+            last - first + 1,
+            first,
+            last
+        )),
+    }
+}
+
+/// A burst pack of a map action: its workers run concurrently, without messages.
+fn run_map_pack<C>(activation: &Map<String, Value>, info: &Value, params: Value, call: &C) -> Value
+where
+    C: Fn(Value) -> Result<Value, String> + Sync,
+{
     let group = match activation.get("invoker_id") {
         Some(Value::String(group)) => group.clone(),
         Some(other) => other.to_string(),
@@ -109,16 +249,9 @@ fn run_pack(activation: &Map<String, Value>, info: &Value, params: Value) -> Val
         None => return error(format!("invoker_id {} is not a group of burst_info", group)),
     };
     let burst_size: u64 = ranges.iter().map(|(_, (a, b))| b - a + 1).sum();
-    let workers = match params {
-        Value::Array(workers) if workers.len() as u64 == last - first + 1 => workers,
-        _ => {
-            return error(format!(
-                "value must be a list of {} params for workers {}..{}",
-                last - first + 1,
-                first,
-                last
-            ))
-        }
+    let workers = match pack_params(params, first as u32, last as u32) {
+        Ok(workers) => workers,
+        Err(message) => return error(message),
     };
     let envelopes = thread::scope(|scope| {
         let running: Vec<_> = workers
@@ -131,26 +264,20 @@ fn run_pack(activation: &Map<String, Value>, info: &Value, params: Value) -> Val
                     fields.insert("burst_size".to_string(), json!(burst_size));
                     fields.insert("group_id".to_string(), json!(group));
                 }
-                (worker_id, scope.spawn(move || run_worker(worker_id, params)))
+                let thread = scope.spawn(move || {
+                    let start = now_ms();
+                    let result = call(params);
+                    envelope(worker_id, start, now_ms(), result)
+                });
+                (worker_id, thread)
             })
             .collect();
         running
             .into_iter()
-            .map(|(worker_id, handle)| {
-                handle.join().unwrap_or_else(|_| {
-                    let now = now_ms();
-                    envelope(worker_id, now, now, Err("worker thread died".to_string()))
-                })
-            })
-            .collect::<Vec<Value>>()
+            .map(|(worker_id, thread)| joined(worker_id, thread))
+            .collect()
     });
     Value::Array(envelopes)
-}
-
-fn run_worker(worker_id: u64, params: Value) -> Value {
-    let start = now_ms();
-    let outcome = call(params);
-    envelope(worker_id, start, now_ms(), outcome)
 }
 
 fn envelope(worker_id: u64, start: u64, end: u64, outcome: Result<Value, String>) -> Value {
@@ -198,5 +325,8 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
