@@ -161,11 +161,17 @@ def test_a_controller_clock_far_behind_ours_still_finds_every_activation(skewed,
 
 
 def test_activations_ending_out_of_start_order_are_all_found_in_deep_scans(skewed, tmp_path):
-    durations = [random.Random(7).randrange(20, 1500) for _ in range(800)]
+    rng = random.Random(7)
+    durations = [rng.randrange(20, 1500) for _ in range(800)]
     fake, url = skewed(skew_ms=0, durations_ms=durations)
     client = OpenWhiskClient(url, "u:k")
 
     outcomes, activations, _ = run_map(client, "hello", [{}] * 800, tmp_path)
+
+    records = sorted(fake.activations.values(), key=lambda record: record["start"])
+    ends = [record["end"] for record in records]
+    overtaken = sum(1 for earlier, later in zip(ends, ends[1:], strict=False) if later < earlier)
+    assert overtaken > 200, "the durations must make activations end out of start order"
 
     assert [o.result["worker_id"] for o in outcomes] == list(range(800))
     by_id = activations.set_index("activation_id")
