@@ -26,8 +26,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+# libyaml's loader where PyYAML was built with it: ten times faster over a sweep's .hydra files
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text()) if path.is_file() else None
+    return yaml.load(path.read_text(), Loader=_LOADER) if path.is_file() else None
 
 
 def overrides(run_dir: Path) -> list[str]:
