@@ -139,7 +139,10 @@ def write_timeline(run_dir: Path) -> Path | None:
     Called at the end of every run: a missing picture must never turn a
     finished run into a failed one.
     """
+    partial = run_dir / f".partial-{files.TIMELINE}"  # the picture appears whole or not at all
     try:
-        return timeline(run_dir)
+        timeline(run_dir, partial)
+        return partial.replace(run_dir / files.TIMELINE)
     except (OSError, ValueError):  # NoData, and unreadable or half-written CSVs
+        partial.unlink(missing_ok=True)
         return None
