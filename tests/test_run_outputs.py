@@ -40,7 +40,8 @@ def _rows(path: Path) -> pd.DataFrame:
 
 def test_a_wrong_answer_is_status_invalid_and_exit_1(tmp_path, cache_dir):
     run_dir = tmp_path / "run"
-    done = subprocess.run(_runner(run_dir, cache_dir, "app=offbyone", "mode=map", "workers=3"),
+    done = subprocess.run(_runner(run_dir, cache_dir, "app=offbyone", "mode=map", "workers=3",
+                                  "burst.granularity=2", "burst.chunk_size=64"),
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
     assert done.stderr.splitlines() == [
@@ -49,6 +50,8 @@ def test_a_wrong_answer_is_status_invalid_and_exit_1(tmp_path, cache_dir):
     summary = pd.read_csv(run_dir / "summary.csv").iloc[0]
     assert (summary["status"], bool(summary["valid"]), summary["failed"]) == ("invalid", False, 0)
     assert summary["validation"] == "worker 0 doubled 4 into 9, expected 8"
+    # burst settings do not apply to a map run: its summary leaves them empty
+    assert pd.isna(summary["granularity"]) and pd.isna(summary["backend"])
     # every worker's full result, as the action returned it
     results = [json.loads(line) for line in (run_dir / "results.jsonl").read_text().splitlines()]
     assert sorted((r["worker_id"], r["result"]["doubled"]) for r in results) == [
