@@ -30,6 +30,7 @@ from runner.rundir.recorder import (
 )
 
 UNFINISHED = "unfinished"
+REDACTED = "REDACTED"  # what the runner saves in place of a key given on the command line
 
 
 def load_config(run_dir: Path, overrides: list[str]) -> DictConfig:
@@ -38,9 +39,19 @@ def load_config(run_dir: Path, overrides: list[str]) -> DictConfig:
         raise ConfigError(f"{run_dir} is not a run directory (no .hydra/config.yaml)")
     cfg = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.load(saved),
                           OmegaConf.from_dotlist(overrides))
-    if cfg.platform.get("auth") == "REDACTED":  # removed when the run was saved
+    if cfg.platform.get("auth") == REDACTED:  # removed when the run was saved
         cfg.platform.auth = None
     return cfg
+
+
+def _missing_key(run_dir: Path) -> str | None:
+    """What to say when no key is found, if the run's own key was given and not saved."""
+    saved = OmegaConf.load(run_dir / files.HYDRA / "config.yaml")
+    if OmegaConf.select(saved, "platform.auth") != REDACTED:
+        return None
+    return (f"no key for the platform: the run's key was given on the command line, and runs "
+            f"save it as {REDACTED}; pass it again (python -m runner.resume {run_dir} "
+            "platform.auth=UUID:KEY), or set __OW_API_KEY or AUTH in ~/.wskprops")
 
 
 def _fetch(client: OpenWhiskClient, activations: pd.DataFrame) -> dict[str, dict]:
@@ -90,7 +101,8 @@ def resume(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     before = files.read_summary(run_dir) or {}
     platform = cfg.platform
     with connect.cluster(platform.api_host, platform.auth, platform.namespace,
-                         platform.insecure, platform.ca_bundle, 4) as connection:
+                         platform.insecure, platform.ca_bundle, 4,
+                         _missing_key(run_dir)) as connection:
         records = _fetch(connection.client, activations)
     _record(run_dir, records, activations, workers)
     widen_workers(run_dir)
@@ -116,7 +128,7 @@ def _resummarize(cfg: DictConfig, run_dir: Path, before: dict[str, Any]) -> dict
                               unfinished)
     outcome.update(status=decided.status, message=decided.message)
     identity = {k: before.get(k) for k in summary.IDENTITY_COLUMNS}
-    steps = {step: before[f"{step}_ms"] for step in summary.STEPS
+    steps = {step: before[f"{step}_ms"] for step in (*summary.STEPS, "total")
              if pd.notna(before.get(f"{step}_ms"))}
     kept = {k: before.get(k) for k in ("build_cache", "platform_address", "deployed",
                                        "git_commit", "requests")}

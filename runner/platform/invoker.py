@@ -33,10 +33,12 @@ from runner.platform.containers import (
 )
 from runner.platform.limits import (
     MEMORY_EXHAUSTED,
+    blame_limits,
     blame_memory,
     container_memory,
     died_of_memory,
     oversized_answer,
+    time_limit_exceeded,
 )
 from runner.platform.packing import Pack, burst_info, fit, plan_burst, plan_map
 from runner.platform.pipes import ActivationLogs, Oversized
@@ -49,6 +51,7 @@ from runner.platform.records import (
     Finished,
     activation_record,
     interpret,
+    pack_code,
     waited_init,
 )
 from runner.platform.settings import Settings
@@ -76,9 +79,7 @@ def judge(
     allocation before the limit was reached) its last log lines may say so.
     """
     if outcome.timed_out:
-        return DEVELOPER_ERROR, {
-            "error": f"The action exceeded its time limits of {timeout_ms} milliseconds."
-        }
+        return DEVELOPER_ERROR, {"error": time_limit_exceeded(timeout_ms)}
     if outcome.answer is None:
         if outcome.oom_kills or died_of_memory(logs):
             return DEVELOPER_ERROR, {"error": MEMORY_EXHAUSTED}
@@ -89,8 +90,11 @@ def judge(
     if isinstance(outcome.answer, Oversized):
         return DEVELOPER_ERROR, {"error": oversized_answer(outcome.answer.length, allowed)}
     code, result = interpret(outcome.answer, pack)
-    if pack and outcome.oom_kills and isinstance(result, list):
-        result = blame_memory(result, outcome.oom_kills)
+    if pack and isinstance(result, list):
+        result = blame_limits(result, timeout_ms)
+        if outcome.oom_kills:
+            result = blame_memory(result, outcome.oom_kills)
+        code = pack_code(result)
     return code, result
 
 

@@ -200,8 +200,9 @@ class Recorder:
             if _is_envelope(entry):
                 row.update(start_ms=entry["start_ms"], end_ms=entry["end_ms"])
                 value = entry["result"]
-                if entry["error"]:
-                    row.update(status="application error", error=str(entry["error"]))
+                if entry["error"]:  # a worker at a limit names OpenWhisk's status for it
+                    row.update(status=str(entry.get("status") or "application error"),
+                               error=str(entry["error"]))
                     value = None
             outcomes.append(self._write_worker(row, value))
         return outcomes
