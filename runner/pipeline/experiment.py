@@ -24,7 +24,7 @@ from runner.config import ConfigError, app_params, validate
 from runner.pipeline import provenance
 from runner.pipeline.executor import Executor
 from runner.rundir import summary
-from runner.rundir.files import BUILD_LOG, WORKERS
+from runner.rundir.files import BUILD_LOG, WORKERS, WriteError
 from runner.rundir.recorder import Recorder, WorkerOutcome, widen_workers
 
 DIGEST_ANNOTATION = "burst-runner-digest"
@@ -178,19 +178,33 @@ def run(cfg: DictConfig, run_dir: Path, keep_platform: bool = False) -> RunOutco
         first_line = (str(error).splitlines() or [type(error).__name__])[0]
         outcome = RunOutcome(run_dir, "error", first_line, error=error)
     finally:
-        with steps.step("record"):
-            recorder.close()
-            if (run_dir / WORKERS).is_file():
-                widen_workers(run_dir)
-            info = provenance.write(run_dir, {"platform": extra.get("platform_address"),
-                                              "seed": getattr(params, "seed", None)})
-            extra["git_commit"] = info["git_commit"]
+        try:
+            with steps.step("record"):
+                recorder.close()
+                if (run_dir / WORKERS).is_file():
+                    widen_workers(run_dir)
+                info = provenance.write(run_dir, {"platform": extra.get("platform_address"),
+                                                  "seed": getattr(params, "seed", None)})
+                extra["git_commit"] = info["git_commit"]
+        except WriteError as error:
+            outcome = _unwritten(outcome, error)
         steps.ms["total"] = (time.perf_counter() - started) * 1000
         extra.setdefault("valid", False)
         extra["status"] = outcome.status
         extra["message"] = outcome.message
-        outcome.summary = summary.summarize(run_dir, summary.identity(cfg), steps.ms, extra)
+        try:
+            outcome.summary = summary.summarize(run_dir, summary.identity(cfg), steps.ms, extra)
+        except WriteError as error:
+            outcome = _unwritten(outcome, error)
     return outcome
+
+
+def _unwritten(outcome: RunOutcome, error: WriteError) -> RunOutcome:
+    """A run whose record could not be completed is an error, unless one already ended it:
+    the first cause is the one the user needs."""
+    if outcome.error is not None:
+        return outcome
+    return RunOutcome(outcome.run_dir, "error", str(error), outcome.summary, error)
 
 
 def _validate(app: Any, params: Any, ctx: apps.RunContext, answer: Any,

@@ -17,7 +17,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from runner.rundir.files import ACTIVATIONS, SUMMARY, WORKERS, read_rows
+from runner.rundir.files import ACTIVATIONS, SUMMARY, WORKERS, read_rows, replacing
 
 IDENTITY_COLUMNS = ["app", "mode", "platform", "workers", "granularity", "backend",
                     "repeat_index"]
@@ -119,7 +119,7 @@ def summarize(run_dir: Path, identity: dict[str, Any], steps: dict[str, float],
     if unknown:
         raise ValueError(f"summary columns not in SUMMARY_COLUMNS: {sorted(unknown)}")
     full = {column: row.get(column) for column in SUMMARY_COLUMNS}
-    with (run_dir / SUMMARY).open("w", newline="") as file:
+    with replacing(run_dir / SUMMARY) as partial, partial.open("w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(SUMMARY_COLUMNS)
         writer.writerow([_cell(full[column]) for column in SUMMARY_COLUMNS])
