@@ -215,17 +215,20 @@ class Invoker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         now = now_ms()
         for job in list(self._pending.values()):
-            error = {"error": STOPPED}
-            stopped = Finished(
-                job.activation_id, job.accepted_ms, now, now, None, False, INTERNAL_ERROR,
-                error, [], job.burst,
-            )
-            self._finish(job, stopped)
+            self._finish(job, self._stopped(job, now))
         self._burst_dirs.close()
 
     def _expect(self, job: Job) -> None:
         self._waiters[job.activation_id] = asyncio.get_running_loop().create_future()
         self._pending[job.activation_id] = job
+        self._store.running(activation_record(
+            job.action, self._settings.namespace, self._stopped(job, job.accepted_ms)))
+
+    @staticmethod
+    def _stopped(job: Job, now: int) -> Finished:
+        """How a job ends when the platform stops first."""
+        return Finished(job.activation_id, job.accepted_ms, now, now, None, False, INTERNAL_ERROR,
+                        {"error": STOPPED}, [], job.burst)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -13,6 +13,17 @@ import pandas as pd
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 AUTH = "0f3b5e52-7c39-4a8f-9a0f-3f1c2a7d9e11:" + "k" * 64
+# the sleep app's action, telling the test when it runs
+MARKED_SLEEP = """
+import pathlib
+import time
+
+
+def main(args):
+    pathlib.Path({markers!r}, str(args["worker_id"])).touch()
+    time.sleep(args["sleep_ms"] / 1000)
+    return {{"slept_ms": args["sleep_ms"]}}
+"""
 
 
 def _start(port: int, state: Path) -> subprocess.Popen:
@@ -32,17 +43,25 @@ def test_restart_with_persistence_keeps_every_activation_once(tmp_path, cache_di
     state = tmp_path / "platform.sqlite"
     platform = _start(port, state)
     run_dir = tmp_path / "run"
+    markers = tmp_path / "running"
+    markers.mkdir()
+    action = tmp_path / "sleep_marked.py"
+    action.write_text(MARKED_SLEEP.format(markers=str(markers)))
     runner = subprocess.Popen(
         [sys.executable, "-m", "runner", "platform=openwhisk",
          f"platform.api_host=http://127.0.0.1:{port}", f"platform.auth={AUTH}", "mode=map",
-         "workers=3", "app=sleep", "app.sleep_ms=3000", "wait.timeout_s=60",
-         f"hydra.run.dir={run_dir}", f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
+         "workers=3", "app=sleep", "app.sleep_ms=20000", f"app.action={action}",
+         "wait.timeout_s=60", f"hydra.run.dir={run_dir}", f"build.cache_dir={cache_dir}",
+         f"data_dir={data_dir}"],
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(2.5)  # invoked, sleeping
+    deadline = time.monotonic() + 120
+    while len(list(markers.iterdir())) < 3:  # invoked, sleeping
+        assert time.monotonic() < deadline and runner.poll() is None, runner.communicate()
+        time.sleep(0.05)
     platform.terminate()
     platform.wait(timeout=30)
-    time.sleep(1.0)  # the runner's polls fail meanwhile
+    # back within the runner's grace for a controller that answered before (5 s)
     platform = _start(port, state)
     try:
         stdout, stderr = runner.communicate(timeout=90)

@@ -134,7 +134,12 @@ def test_a_platform_killed_mid_run_stops_the_wait_within_seconds(tmp_path, cache
     finally:
         platform.stdin.close()
         platform.wait(timeout=30)
-    assert "Traceback" not in resumed.stderr
+    # the restarted platform knows the activations its crash cut off, and says so
+    assert resumed.returncode == 1, resumed.stderr
+    assert resumed.stdout.strip() == ("failed: 3 of 3 workers failed; worker 0: The platform "
+                                      "stopped before the activation ended.")
+    workers = pd.read_csv(run_dir / "workers.csv")
+    assert sorted(workers["worker_id"]) == [0, 1, 2]
+    assert (workers["status"] == "whisk internal error").all()
     summary = pd.read_csv(run_dir / "summary.csv").iloc[0]
-    assert summary["resumed"]
-    assert resumed.returncode in (0, 1), resumed.stderr
+    assert summary["resumed"] and summary["status"] == "failed"
