@@ -72,9 +72,9 @@ def _record(run_dir: Path, records: dict[str, dict], activations: pd.DataFrame,
     def stale(frame: pd.DataFrame) -> pd.Series:
         return frame["activation_id"].isin(records) & (frame["status"] == UNFINISHED)
 
-    activations[~stale(activations)][ACTIVATION_COLUMNS].to_csv(
-        run_dir / files.ACTIVATIONS, index=False)
-    workers[~stale(workers)][WORKER_COLUMNS].to_csv(run_dir / files.WORKERS, index=False)
+    files.replace_csv(activations[~stale(activations)][ACTIVATION_COLUMNS],
+                      run_dir / files.ACTIVATIONS)
+    files.replace_csv(workers[~stale(workers)][WORKER_COLUMNS], run_dir / files.WORKERS)
     recorder = Recorder(run_dir, append=True)
     try:
         for row in activations[stale(activations)].itertuples():

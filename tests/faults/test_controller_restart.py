@@ -6,24 +6,14 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
+from tests.helpers.running import marked_sleep, wait_running
+
 PROJECT = Path(__file__).resolve().parent.parent.parent
 AUTH = "0f3b5e52-7c39-4a8f-9a0f-3f1c2a7d9e11:" + "k" * 64
-# the sleep app's action, telling the test when it runs
-MARKED_SLEEP = """
-import pathlib
-import time
-
-
-def main(args):
-    pathlib.Path({markers!r}, str(args["worker_id"])).touch()
-    time.sleep(args["sleep_ms"] / 1000)
-    return {{"slept_ms": args["sleep_ms"]}}
-"""
 
 
 def _start(port: int, state: Path) -> subprocess.Popen:
@@ -43,10 +33,7 @@ def test_restart_with_persistence_keeps_every_activation_once(tmp_path, cache_di
     state = tmp_path / "platform.sqlite"
     platform = _start(port, state)
     run_dir = tmp_path / "run"
-    markers = tmp_path / "running"
-    markers.mkdir()
-    action = tmp_path / "sleep_marked.py"
-    action.write_text(MARKED_SLEEP.format(markers=str(markers)))
+    action, markers = marked_sleep(tmp_path)
     runner = subprocess.Popen(
         [sys.executable, "-m", "runner", "platform=openwhisk",
          f"platform.api_host=http://127.0.0.1:{port}", f"platform.auth={AUTH}", "mode=map",
@@ -55,10 +42,7 @@ def test_restart_with_persistence_keeps_every_activation_once(tmp_path, cache_di
          f"data_dir={data_dir}"],
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.monotonic() + 120
-    while len(list(markers.iterdir())) < 3:  # invoked, sleeping
-        assert time.monotonic() < deadline and runner.poll() is None, runner.communicate()
-        time.sleep(0.05)
+    wait_running(markers, 3, runner)
     platform.terminate()
     platform.wait(timeout=30)
     # back within the runner's grace for a controller that answered before (5 s)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tests.helpers.running import marked_sleep, wait_running
+
 PROJECT = Path(__file__).resolve().parent.parent.parent
 AUTH = "6c1f8d2a-3b4e-4f5a-9c7d-2e8f1a0b3c4d:" + "s" * 64
 
@@ -76,16 +78,6 @@ def test_four_runners_share_one_platform_and_one_cold_cache(tmp_path, data_dir):
     assert len(list(cache.glob("python-*.zip"))) == 2  # one zip per app, however many builds
 
 
-SLOW_ACTION = '''
-import pathlib
-import time
-
-
-def main(args):
-    pathlib.Path({markers!r}, str(args["worker_id"])).touch()
-    time.sleep(30)
-    return {{"slept_ms": 30000}}
-'''
 
 
 def test_a_platform_killed_mid_run_stops_the_wait_within_seconds(tmp_path, cache_dir,
@@ -93,17 +85,11 @@ def test_a_platform_killed_mid_run_stops_the_wait_within_seconds(tmp_path, cache
     port = _free_port()
     state = tmp_path / "platform.sqlite"
     platform = _platform(port, state)
-    markers = tmp_path / "started"
-    markers.mkdir()
-    action = tmp_path / "slow.py"
-    action.write_text(SLOW_ACTION.format(markers=str(markers)))
+    action, markers = marked_sleep(tmp_path)
     run_dir = tmp_path / "run"
     runner = _runner(port, run_dir, cache_dir, data_dir, "mode=map", "workers=3", "app=sleep",
-                     f"app.action={action}", "wait.timeout_s=600")
-    deadline = time.monotonic() + 120
-    while len(list(markers.iterdir())) < 3:  # every worker is running
-        assert time.monotonic() < deadline and runner.poll() is None, runner.communicate()
-        time.sleep(0.05)
+                     "app.sleep_ms=30000", f"app.action={action}", "wait.timeout_s=600")
+    wait_running(markers, 3, runner)
     platform.kill()
     platform.wait(timeout=30)
     killed = time.monotonic()
