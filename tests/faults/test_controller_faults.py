@@ -178,3 +178,17 @@ def test_thousands_of_quick_invocations_are_each_recorded_once(controller, tmp_p
     assert all(o.ok for o in outcomes)
     activations = pd.read_csv(tmp_path / "activations.csv")
     assert len(activations) == workers and activations["activation_id"].is_unique
+
+
+def test_retries_that_last_are_said_in_one_line_not_one_per_request(controller, tmp_path):
+    controller.faults = ["429"] * 25
+    said: list[str] = []
+    client = OpenWhiskClient(controller.url, "u:k", retries=10, notify=said.append)
+    recorder = Recorder(tmp_path)
+    executor = Executor(client, "hello", recorder, concurrency=8, timeout_s=30, mode="map",
+                        burst_options=BurstOptions())
+    outcomes = executor.run([{} for _ in range(10)])
+    recorder.close()
+    assert all(o.ok for o in outcomes)
+    assert said == [f"waiting: {controller.url} answered HTTP 429 (Too many concurrent requests "
+                    "in flight (count: 9, allowed: 8).); retrying with backoff"]
