@@ -30,7 +30,8 @@ from runner.rundir.recorder import (
 )
 
 UNFINISHED = "unfinished"
-REDACTED = "REDACTED"  # what the runner saves in place of a key given on the command line
+# what a secret given on the command line becomes in the saved .hydra files (valid YAML)
+REDACTED = "REDACTED"
 
 
 def load_config(run_dir: Path, overrides: list[str]) -> DictConfig:
@@ -72,9 +73,10 @@ def _record(run_dir: Path, records: dict[str, dict], activations: pd.DataFrame,
     def stale(frame: pd.DataFrame) -> pd.Series:
         return frame["activation_id"].isin(records) & (frame["status"] == UNFINISHED)
 
-    files.replace_csv(activations[~stale(activations)][ACTIVATION_COLUMNS],
-                      run_dir / files.ACTIVATIONS)
-    files.replace_csv(workers[~stale(workers)][WORKER_COLUMNS], run_dir / files.WORKERS)
+    with files.replacing(run_dir / files.ACTIVATIONS) as partial:
+        activations[~stale(activations)][ACTIVATION_COLUMNS].to_csv(partial, index=False)
+    with files.replacing(run_dir / files.WORKERS) as partial:
+        workers[~stale(workers)][WORKER_COLUMNS].to_csv(partial, index=False)
     recorder = Recorder(run_dir, append=True)
     try:
         for row in activations[stale(activations)].itertuples():
