@@ -26,7 +26,7 @@ from runner.analysis.sweep import write_sweep_summary
 from runner.client import embedded
 from runner.config import compose, project
 from runner.pipeline import experiment, finish
-from runner.pipeline.resume import REDACTED
+from runner.rundir.files import REDACTED
 
 # Let Hydra's own errors reach `main` so they can be reported in one line.
 os.environ["HYDRA_FULL_ERROR"] = "1"

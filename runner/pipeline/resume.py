@@ -30,8 +30,6 @@ from runner.rundir.recorder import (
 )
 
 UNFINISHED = "unfinished"
-# what a secret given on the command line becomes in the saved .hydra files (valid YAML)
-REDACTED = "REDACTED"
 
 
 def load_config(run_dir: Path, overrides: list[str]) -> DictConfig:
@@ -40,7 +38,7 @@ def load_config(run_dir: Path, overrides: list[str]) -> DictConfig:
         raise ConfigError(f"{run_dir} is not a run directory (no .hydra/config.yaml)")
     cfg = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.load(saved),
                           OmegaConf.from_dotlist(overrides))
-    if cfg.platform.get("auth") == REDACTED:  # removed when the run was saved
+    if cfg.platform.get("auth") == files.REDACTED:  # removed when the run was saved
         cfg.platform.auth = None
     return cfg
 
@@ -48,10 +46,10 @@ def load_config(run_dir: Path, overrides: list[str]) -> DictConfig:
 def _missing_key(run_dir: Path) -> str | None:
     """What to say when no key is found, if the run's own key was given and not saved."""
     saved = OmegaConf.load(run_dir / files.HYDRA / "config.yaml")
-    if OmegaConf.select(saved, "platform.auth") != REDACTED:
+    if OmegaConf.select(saved, "platform.auth") != files.REDACTED:
         return None
     return (f"no key for the platform: the run's key was given on the command line, and runs "
-            f"save it as {REDACTED}; pass it again (python -m runner.resume {run_dir} "
+            f"save it as {files.REDACTED}; pass it again (python -m runner.resume {run_dir} "
             "platform.auth=UUID:KEY), or set __OW_API_KEY or AUTH in ~/.wskprops")
 
 

@@ -29,6 +29,8 @@ PLATFORM_LOG = "platform.log"  # the embedded platform's own log
 LOGS = "logs"  # logs/<activation id>.log of every failed activation
 ERROR = "error.txt"  # a sweep job stopped before it ran: why
 HYDRA = ".hydra"  # Hydra's saved config, overrides and its own settings
+# what a secret given on the command line becomes in the saved .hydra files (valid YAML)
+REDACTED = "REDACTED"
 SWEEP_SUMMARY = "sweep_summary.csv"  # at a sweep's root: one row per job
 
 
