@@ -155,18 +155,18 @@ def run(cfg: DictConfig, run_dir: Path, keep_platform: bool = False) -> RunOutco
                 uploaded = _deploy(connection.client, cfg.app.name, artifact,
                                    params.memory, params.timeout_ms, connection.kept)
             extra["deployed"] = "uploaded" if uploaded else "unchanged"
-            executor = Executor(connection.client, cfg.app.name, recorder,
-                                cfg.invoke.concurrency, cfg.wait.timeout_s, cfg.mode.value,
-                                _burst_options(cfg), cfg.invoke.blocking, cfg.wait.poll_rate)
             with steps.step("run"):
+                executor = Executor(connection.client, cfg.app.name, recorder,
+                                    cfg.invoke.concurrency, cfg.wait.timeout_s, cfg.mode.value,
+                                    _burst_options(cfg), cfg.invoke.blocking, cfg.wait.poll_rate)
                 answer = _run_app(app, params, ctx, executor)
             extra["requests"] = connection.client.requests_sent
-        failures = [(o.worker_id, str(o.error)) for o in executor.outcomes if not o.ok]
         with steps.step("validate"):
+            failures = [(o.worker_id, str(o.error)) for o in executor.outcomes if not o.ok]
             validation = _validate(app, params, ctx, answer, len(failures))
+            decided = summary.verdict(cfg.workers, failures, validation.valid, validation.detail)
         extra["valid"] = validation.valid
         extra["validation"] = validation.detail
-        decided = summary.verdict(cfg.workers, failures, validation.valid, validation.detail)
         outcome = RunOutcome(run_dir, decided.status, decided.message)
     except KeyboardInterrupt as interrupt:
         outcome = RunOutcome(run_dir, "interrupted", "interrupted; rows measured so far are kept",

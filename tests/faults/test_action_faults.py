@@ -149,7 +149,7 @@ def _check_run(run, faults: list[str], expected: dict) -> pd.DataFrame:
     hang = by_id.loc[workers.loc[faults.index("hang"), "activation_id"]]
     # stopped at its limit, not after 60 s (OpenWhisk's duration includes a cold start)
     hang_run_ms = hang["duration_ms"] - (0 if pd.isna(hang["init_ms"]) else hang["init_ms"])
-    assert hang_run_ms <= TIMEOUT_MS + 100
+    assert hang_run_ms <= TIMEOUT_MS + 1000  # slack for a busy machine's event loop
 
     summary = run.summary
     assert summary["status"] == "failed" and summary["failed"] == len(failing)
