@@ -151,6 +151,10 @@ def run(cfg: DictConfig, run_dir: Path, keep_platform: bool = False) -> RunOutco
         platform = connect.from_config(cfg, run_dir, keep_platform)
         with steps.around(platform, "platform_start", "platform_stop") as connection:
             extra["platform_address"] = connection.description
+            with steps.step("record"):  # provenance.json says where the run runs, at once
+                info = provenance.write(run_dir, {"platform": connection.description,
+                                                  "seed": getattr(params, "seed", None)})
+            extra["git_commit"] = info["git_commit"]
             with steps.step("deploy"):
                 uploaded = _deploy(connection.client, cfg.app.name, artifact,
                                    params.memory, params.timeout_ms, connection.kept)
@@ -183,9 +187,6 @@ def run(cfg: DictConfig, run_dir: Path, keep_platform: bool = False) -> RunOutco
                 recorder.close()
                 if (run_dir / WORKERS).is_file():
                     widen_workers(run_dir)
-                info = provenance.write(run_dir, {"platform": extra.get("platform_address"),
-                                                  "seed": getattr(params, "seed", None)})
-                extra["git_commit"] = info["git_commit"]
         except WriteError as error:
             outcome = _unwritten(outcome, error)
         steps.ms["total"] = (time.perf_counter() - started) * 1000
