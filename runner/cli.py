@@ -26,6 +26,7 @@ from runner.analysis.sweep import write_sweep_summary
 from runner.client import embedded
 from runner.config import compose, project
 from runner.pipeline import experiment, finish
+from runner.rundir.files import REDACTED
 
 # Let Hydra's own errors reach `main` so they can be reported in one line.
 os.environ["HYDRA_FULL_ERROR"] = "1"
@@ -34,8 +35,6 @@ failed_jobs: list[Path] = []
 # set by main and the sweep's first job: finishing an earlier sweep, and where the sweep is
 finishing = False
 sweep_dirs: list[Path] = []
-# what a secret given on the command line becomes in the saved .hydra files (valid YAML)
-REDACTED = "REDACTED"
 
 
 def _redact(paths: list[Path], secrets: list[str | None]) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from runner.client.openwhisk import OpenWhiskError
 from runner.config import ConfigError, project
 from runner.pipeline.resume import resume
+from runner.rundir import files
 
 
 def main(argv: list[str]) -> int:
@@ -24,7 +25,7 @@ def main(argv: list[str]) -> int:
     except ConfigError as error:
         print(f"resume: {error}", file=sys.stderr)
         return 2
-    except (OpenWhiskError, OSError) as error:
+    except (OpenWhiskError, OSError, files.WriteError) as error:
         print(f"resume failed: {error}", file=sys.stderr)
         return 1
     print(f"{row['status']}: {row['message']}")

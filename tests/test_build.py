@@ -60,7 +60,7 @@ def test_package_directory_action_keeps_its_name_and_files(tmp_path):
 def test_code_over_the_openwhisk_limit_is_refused_with_a_clear_message(tmp_path):
     source = tmp_path / "a.py"
     source.write_text("def main(args):\n    return {}\n")
-    blob = tmp_path / "blob.py"
+    blob = tmp_path / "blob.bin"  # data beside the action: zipped, not compiled
     blob.write_bytes(os.urandom(37 * 2**20))  # incompressible: 49 MB once base64-encoded
     with pytest.raises(BuildError, match=r"over OpenWhisk's 48 MB limit"):
         build_python_action(source, "main", tmp_path / "cache", [blob])

@@ -24,8 +24,10 @@ def test_refused_connection_fails_in_one_line_without_the_key():
     done = check("platform=openwhisk", "platform.api_host=http://127.0.0.1:9",
                  "platform.auth=someuser:topsecret")
     assert done.returncode == 1
-    assert done.stderr.strip() == ("check failed: cannot reach http://127.0.0.1:9: ConnectionError "
-                                   "(check platform.api_host, or APIHOST in ~/.wskprops)")
+    assert done.stderr.strip() == (
+        "check failed: cannot reach http://127.0.0.1:9: connection refused for 1.5 s (nothing "
+        "listens there: check platform.api_host, or APIHOST in ~/.wskprops, or whether the "
+        "platform stopped)")
     assert "topsecret" not in done.stderr + done.stdout
 
 

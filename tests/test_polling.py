@@ -59,7 +59,7 @@ def test_a_thousand_activations_cost_fifty_times_fewer_requests_than_polling_eac
     client = OpenWhiskClient(standalone_platform["APIHOST"], standalone_platform["AUTH"],
                              pool_size=65)
     artifact = build.build_python_action(app_file("sleep", "action.py"), "main", tmp_path / "b")
-    experiment._deploy(client, "sleep", artifact, 128, 60_000)
+    experiment._deploy(client, "sleep", artifact, 128, 60_000, fresh=False)
     payloads = [{"sleep_ms": 1000} for _ in range(1000)]
 
     outcomes, activations, requests = run_map(client, "sleep", payloads, tmp_path / "run")

@@ -46,10 +46,29 @@ def build_python(spec: ActionSpec, cache_dir: Path, log: Path) -> Artifact:
         fingerprint.add("requirements", _requirements_key(spec.requirements))
 
     def produce(target: Path) -> None:
+        _compile_own(files)
         vendored = _vendor(spec.requirements, cache_dir, log) if spec.requirements else []
         write_action_zip(target, launcher.encode(), files + vendored)
 
     return cached(cache_dir, "python", fingerprint.key(), ".zip", spec.runtime, produce)
+
+
+def _compile_own(files: list[tuple[str, Path]]) -> None:
+    """Compiles the app's own modules, so a syntax error stops the build before any deploy.
+
+    Otherwise it shows only when the action runs: once per worker, under the
+    zip's name for the file. Runs only when the zip is built, not on a cache hit.
+    """
+    for name, path in files:
+        if not name.endswith(".py") or name.startswith("burst/"):
+            continue
+        try:
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        except SyntaxError as error:
+            where = f"{path}, line {error.lineno}" if error.lineno else str(path)
+            raise BuildError(f"{where}: {type(error).__name__}: {error.msg}") from None
+        except ValueError as error:  # null bytes
+            raise BuildError(f"{path}: {error}") from None
 
 
 def _action_files(source: Path) -> tuple[str, list[tuple[str, Path]]]:

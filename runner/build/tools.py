@@ -37,21 +37,24 @@ def run(command: list[str], what: str, log: Path, *, cwd: Path | None = None,
         out.write(f"$ {shlex.join(command)}\n".encode())
         out.write(completed.stderr)
     if completed.returncode != 0:
-        summary = first_error(completed.stderr.decode(errors="replace"))
+        summary = first_error(completed.stderr.decode(errors="replace"), Path(command[0]).name)
         raise BuildError(
             f"{what} failed (exit {completed.returncode}): {summary}; full output in {log}"
         )
     return completed.stdout
 
 
-def first_error(output: str) -> str:
-    """The first `error...` line of a tool's output with the location line after it, if any.
+def first_error(output: str, tool: str = "") -> str:
+    """The first error line of a tool's output with the location line after it, if any.
 
-    Falls back to the last non-empty line (say, a daemon that cannot be reached).
+    An error line starts with `error` (cargo, rustc, pip) or with the tool's own
+    name (`docker: Cannot connect to the Docker daemon ...`, followed by a usage
+    hint that says nothing of the cause). Falls back to the last non-empty line.
     """
+    starts = ("error", f"{tool.lower()}:") if tool else ("error",)
     lines = [line.rstrip() for line in output.splitlines() if line.strip()]
     for index, line in enumerate(lines):
-        if line.lstrip().lower().startswith("error"):
+        if line.lstrip().lower().startswith(starts):
             following = lines[index + 1].strip() if index + 1 < len(lines) else ""
             where = f" {following}" if following.startswith("-->") else ""
             return (line.strip() + where)[:SUMMARY_CHARS]

@@ -307,7 +307,8 @@ def _ended(child: _Child) -> tuple[dict[str, Any], str | None]:
         return records[-1], (f"failed: {error}" if error else None)
     start = records[0]["start_ms"] if records else now_ms()
     signum = None
-    if child.status is None:
+    timed_out = child.status is None
+    if timed_out:
         _kill(child)
         how = "killed: still running at the deadline"
     else:
@@ -323,6 +324,8 @@ def _ended(child: _Child) -> tuple[dict[str, Any], str | None]:
     }
     if signum is not None:  # the platform tells an OOM kill (SIGKILL) from other deaths by it
         envelope["signal"] = signum
+    if timed_out:  # as OpenWhisk reports an action at its time limit
+        envelope.update(status="action developer error", timed_out=True)
     return envelope, how
 
 

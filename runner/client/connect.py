@@ -17,8 +17,9 @@ from omegaconf import DictConfig
 
 from runner.client import embedded
 from runner.client.embedded import Connection
-from runner.client.openwhisk import OpenWhiskClient
+from runner.client.openwhisk import OpenWhiskClient, notice_on_stderr
 from runner.config import ConfigError, PlatformName
+from runner.config.checks import check_api_host
 
 
 def read_wskprops() -> dict[str, str]:
@@ -34,19 +35,27 @@ def read_wskprops() -> dict[str, str]:
 
 @contextmanager
 def cluster(api_host: str | None, auth: str | None, namespace: str, insecure: bool,
-            ca_bundle: str | None, pool_size: int) -> Iterator[Connection]:
+            ca_bundle: str | None, pool_size: int,
+            missing_key: str | None = None) -> Iterator[Connection]:
+    """A client for the cluster at `api_host` (else the environment's, else ~/.wskprops');
+    `missing_key` replaces the message given when no key is found anywhere."""
     props = read_wskprops()
-    host = api_host or os.environ.get("__OW_API_HOST") or props.get("APIHOST")
-    key = auth or os.environ.get("__OW_API_KEY") or props.get("AUTH")
-    if not host:
+    hosts = [("platform.api_host", api_host, None),
+             ("__OW_API_HOST", os.environ.get("__OW_API_HOST"), "https"),
+             ("APIHOST in ~/.wskprops", props.get("APIHOST"), "https")]
+    source = next(((key, value, scheme) for key, value, scheme in hosts if value), None)
+    if source is None:
         raise ConfigError("platform.api_host is not set (nor __OW_API_HOST, nor APIHOST in "
                           "~/.wskprops): set platform.api_host=https://host:port")
+    host = check_api_host(*source)
+    key = auth or os.environ.get("__OW_API_KEY") or props.get("AUTH")
     if not key:
-        raise ConfigError("platform.auth is not set (nor __OW_API_KEY, nor AUTH in "
-                          "~/.wskprops): set platform.auth=uuid:key")
+        raise ConfigError(missing_key or "platform.auth is not set (nor __OW_API_KEY, nor AUTH "
+                          "in ~/.wskprops): set platform.auth=uuid:key")
     namespace = os.environ.get("__OW_NAMESPACE", namespace) if namespace == "_" else namespace
     verify: bool | str = False if insecure else (ca_bundle or True)
-    client = OpenWhiskClient(host, key, namespace, verify=verify, pool_size=pool_size)
+    client = OpenWhiskClient(host, key, namespace, verify=verify, pool_size=pool_size,
+                             notify=notice_on_stderr)
     try:
         yield Connection(client, f"OpenWhisk at {host}, namespace {namespace}")
     finally:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from runner.client import early
 from runner.client.early import PlatformProcess
-from runner.client.openwhisk import OpenWhiskClient
+from runner.client.openwhisk import OpenWhiskClient, notice_on_stderr
 from runner.rundir.files import PLATFORM_LOG
 
 
@@ -82,7 +82,8 @@ def connect(run_dir: Path, line: list[str], startup_timeout_s: float, pool_size:
         platform.log.switch(run_dir / PLATFORM_LOG)
         platform.log.write(f"platform pid {platform.process.pid} (kept from an earlier "
                            f"run of this process)\n".encode())
-    client = OpenWhiskClient(platform.api_host, platform.auth, pool_size=pool_size)
+    client = OpenWhiskClient(platform.api_host, platform.auth, pool_size=pool_size,
+                             notify=notice_on_stderr)
     try:
         yield Connection(client, f"embedded platform at {platform.api_host}",
                          kept=platform.served > 0)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import random
 import re
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,13 @@ IDEMPOTENT = {"GET", "PUT", "DELETE"}
 # errors may hide an accepted invocation, so only idempotent requests retry them.
 NOT_ACCEPTED = {429, 503}
 SERVER_ERRORS = {500, 502, 504}
+# A refused connection means nothing listens at the address: no request was sent, so any
+# method may retry it, but only briefly. An address that never answered is most likely
+# wrong; one that answered before may be a controller restarting, given a little longer.
+NEVER_ANSWERED_GRACE_S = 1.5
+RESTART_GRACE_S = 5.0
+# Retries of a long outage or of throttling are said once in this long, not per request.
+NOTICE_EVERY_S = 10.0
 
 
 class OpenWhiskError(RuntimeError):
@@ -32,6 +41,33 @@ class OpenWhiskError(RuntimeError):
         super().__init__(f"HTTP {status}: {message}" if status else message)
         self.status = status
         self.message = message
+
+
+class Unreachable(OpenWhiskError):
+    """Nothing listens at the controller's address (connections refused): waiting is futile."""
+
+    def __init__(self, host: str, grace_s: float):
+        super().__init__(0, f"cannot reach {host}: connection refused for {grace_s:.1f} s "
+                            "(nothing listens there: check platform.api_host, or APIHOST in "
+                            "~/.wskprops, or whether the platform stopped)")
+
+
+def notice_on_stderr(line: str) -> None:
+    """Tells the user that requests are being retried (`OpenWhiskClient(notify=...)`)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _refused(error: requests.RequestException) -> bool:
+    """Whether a connection error is a refusal (ECONNREFUSED), as opposed to a timeout or reset.
+
+    requests wraps urllib3's MaxRetryError, whose reason wraps the socket's error.
+    """
+    cause = getattr(error.args[0] if error.args else None, "reason", None)
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 @dataclass(frozen=True)
@@ -69,7 +105,9 @@ class OpenWhiskClient:
         pool_size: int = 64,
         retries: int = 8,
         request_timeout_s: float = 75.0,
+        notify: Callable[[str], None] | None = None,
     ):
+        """`notify` is told, in one line, when requests are being retried for a while."""
         if "://" not in api_host:
             api_host = f"https://{api_host}"
         self.host = api_host.rstrip("/")
@@ -94,6 +132,15 @@ class OpenWhiskClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.requests_sent = 0
+        self.answered = False  # once the controller has answered, refusals may be a restart
+        self._notify = notify
+        self._noticed = -NOTICE_EVERY_S
+
+    def _notice(self, line: str) -> None:
+        now = time.monotonic()
+        if self._notify is not None and now - self._noticed >= NOTICE_EVERY_S:
+            self._noticed = now
+            self._notify(line)
 
     def close(self) -> None:
         self.session.close()
@@ -104,9 +151,12 @@ class OpenWhiskClient:
         Throttling (429) and gateway errors are retried with capped, jittered
         exponential backoff; connection failures only for idempotent methods,
         since a POST that reached the controller may have created an activation.
+        Refused connections are retried for a grace period only (`Unreachable`).
         """
         delay = 0.05
-        for attempt in range(self.retries + 1):
+        attempt = 0
+        refused_since: float | None = None
+        while True:
             last = attempt == self.retries
             self.requests_sent += 1
             try:
@@ -121,20 +171,37 @@ class OpenWhiskClient:
                                         "for a self-signed test cluster") from error
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError) as error:
+                if isinstance(error, requests.ConnectionError) and _refused(error):
+                    refused_since = refused_since or time.monotonic()
+                    grace = RESTART_GRACE_S if self.answered else NEVER_ANSWERED_GRACE_S
+                    left = refused_since + grace - time.monotonic()
+                    if left <= 0:
+                        raise Unreachable(self.host, grace) from error
+                    if self.answered:
+                        self._notice(f"waiting: {self.host} refuses connections; giving up "
+                                     f"after {grace:.0f} s")
+                    time.sleep(min(left, delay * (0.5 + random.random())))
+                    delay = min(delay * 2, 1.0)
+                    continue
                 if method not in IDEMPOTENT or last:
                     raise OpenWhiskError(0, f"cannot reach {self.host}: "
                                             f"{type(error).__name__} (check platform.api_host, "
                                             "or APIHOST in ~/.wskprops)") from error
+                self._notice(f"waiting: {self.host} did not answer ({type(error).__name__}); "
+                             f"retrying, {self.retries - attempt} more tries")
             else:
+                self.answered = True
                 if response.status_code == 401:
                     raise OpenWhiskError(401, "the controller rejected the key: check "
                                               "platform.auth (or AUTH in ~/.wskprops)")
                 retryable = NOT_ACCEPTED | (SERVER_ERRORS if method in IDEMPOTENT else set())
                 if response.status_code not in retryable or last:
                     return response
+                self._notice(f"waiting: {self.host} answered HTTP {response.status_code} "
+                             f"({self._error(response).message[:120]}); retrying with backoff")
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 5.0)
-        raise AssertionError("unreachable")
+            attempt += 1
 
     @staticmethod
     def _error(response: requests.Response) -> OpenWhiskError:

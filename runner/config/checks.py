@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import urllib.parse
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -27,6 +29,38 @@ def _check_storage(storage: DictConfig) -> None:
                           "http:// or https://")
 
 
+def check_api_host(key: str, value: str, default_scheme: str | None = None) -> str:
+    """The controller's URL, or a ConfigError naming `key` and what is wrong with it.
+
+    Caught here rather than by the first request: without a scheme the client
+    would speak TLS to a plain-HTTP port, and a bad port or host would only be
+    retried. `default_scheme` is what a value without one gets: `wsk` reads an
+    APIHOST without a scheme as https, so ~/.wskprops keeps that meaning.
+    """
+    text = value.strip()
+    if "://" not in text:
+        if default_scheme is None:
+            raise ConfigError(f"{key}={value}: needs a scheme: http://{text} or https://{text}")
+        text = f"{default_scheme}://{text}"
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"{key}={value}: the scheme must be http:// or https://")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.endswith(":")):
+        raise ConfigError(f"{key}={value}: the port must be a number in 1..65535")
+    if not parts.hostname:
+        raise ConfigError(f"{key}={value}: no host name")
+    try:
+        socket.getaddrinfo(parts.hostname, port)
+    except (OSError, UnicodeError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise ConfigError(f"{key}={value}: unknown host {parts.hostname} ({reason})") from None
+    return text
+
+
 def validate(cfg: DictConfig) -> None:
     """Checks what types alone do not; raises ConfigError on the first bad key."""
     _positive("workers", cfg.workers)
@@ -49,6 +83,8 @@ def validate(cfg: DictConfig) -> None:
             f"wait.poll_rate={cfg.wait.poll_rate}: must be > 0 (list requests per second)"
         )
     _check_storage(cfg.storage)
+    if cfg.platform.name == PlatformName.openwhisk and cfg.platform.api_host is not None:
+        check_api_host("platform.api_host", cfg.platform.api_host)
     backend = str(cfg.burst.backend)
     # a cluster configures its backend servers itself; the embedded platform is told here
     embedded = cfg.platform.name == PlatformName.local

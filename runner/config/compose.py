@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
-from hydra.errors import HydraException, MissingConfigException
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf import DictConfig
 
 from runner.apps import catalog
@@ -31,7 +31,13 @@ def prepare(project: projects.Project | None) -> Path:
 
 def describe_composition(error: BaseException) -> str:
     """One line for an error Hydra raised while composing; an app that failed to register
-    is named with the reason rather than as "no such app"."""
+    is named with the reason rather than as "no such app"; an override Hydra cannot parse is
+    quoted, since the parser's own message names no key."""
+    if isinstance(error, OverrideParseException):
+        key = error.override.partition("=")[0]
+        reason = (str(error.message).splitlines() or ["cannot be parsed"])[0]
+        return (f"{error.override}: Hydra cannot parse this override ({reason}); quote a value "
+                f"with special characters: '{key}=\"...\"'")
     if isinstance(error, MissingConfigException) and error.missing_cfg_file:
         group, _, choice = error.missing_cfg_file.rpartition("/")
         if group == "app" and choice in catalog.BROKEN:

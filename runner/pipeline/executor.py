@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import compress
 from typing import Any
 
 from runner.client.openwhisk import BurstOptions, OpenWhiskClient, OpenWhiskError
@@ -100,9 +101,12 @@ class Executor:
         try:
             while unsent or waiting.pending:
                 round_start = time.monotonic()
-                for invocation in [f for f in unsent if f.done()]:
+                # one look at each future: one that ends between two looks would be neither
+                # admitted nor left unsent, and so lost
+                sent = [f.done() for f in unsent]
+                for invocation in compress(unsent, sent):
                     waiting.admit(invocation.result())
-                unsent = [f for f in unsent if not f.done()]
+                unsent = [f for f, done in zip(unsent, sent, strict=True) if not done]
                 found = waiting.poll()
                 waiting.report(len(unsent))
                 if not (unsent or waiting.pending):

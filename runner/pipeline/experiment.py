@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from omegaconf import DictConfig
 
@@ -24,10 +24,11 @@ from runner.config import ConfigError, app_params, validate
 from runner.pipeline import provenance
 from runner.pipeline.executor import Executor
 from runner.rundir import summary
-from runner.rundir.files import BUILD_LOG, WORKERS
+from runner.rundir.files import BUILD_LOG, WORKERS, WriteError
 from runner.rundir.recorder import Recorder, WorkerOutcome, widen_workers
 
 DIGEST_ANNOTATION = "burst-runner-digest"
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,7 +51,11 @@ class Terminated(KeyboardInterrupt):
 
 
 class Steps:
-    """Wall-clock time of each pipeline step, in the order they ran."""
+    """Wall-clock time of each pipeline step, in the order they ran.
+
+    Every statement of a run between its start and its summary belongs to one
+    step (summary.STEPS), so the steps add up to the run's total time.
+    """
 
     def __init__(self) -> None:
         self.ms: dict[str, float] = {}
@@ -62,6 +67,19 @@ class Steps:
             yield
         finally:
             self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - started) * 1000
+
+    @contextmanager
+    def around(self, manager: AbstractContextManager[T], start: str, stop: str) -> Iterator[T]:
+        """Enters `manager` as the step `start` and leaves it as the step `stop`, however the
+        body ends: starting and stopping a platform are steps of their own."""
+        with ExitStack() as stack:
+            with self.step(start):
+                value = stack.enter_context(manager)
+            try:
+                yield value
+            finally:
+                with self.step(stop):
+                    stack.close()
 
 
 def _deploy(client: OpenWhiskClient, name: str, artifact: build.Artifact,
@@ -130,27 +148,29 @@ def run(cfg: DictConfig, run_dir: Path, keep_platform: bool = False) -> RunOutco
         with steps.step("build"):
             artifact = build.build(action, Path(cfg.build.cache_dir), run_dir / BUILD_LOG)
         extra["build_cache"] = "hit" if artifact.cache_hit else "miss"
-        with connect.from_config(cfg, run_dir, keep_platform) as connection:
+        platform = connect.from_config(cfg, run_dir, keep_platform)
+        with steps.around(platform, "platform_start", "platform_stop") as connection:
             extra["platform_address"] = connection.description
-            info = provenance.write(run_dir, {"platform": connection.description,
-                                              "seed": getattr(params, "seed", None)})
+            with steps.step("record"):  # provenance.json says where the run runs, at once
+                info = provenance.write(run_dir, {"platform": connection.description,
+                                                  "seed": getattr(params, "seed", None)})
             extra["git_commit"] = info["git_commit"]
             with steps.step("deploy"):
                 uploaded = _deploy(connection.client, cfg.app.name, artifact,
                                    params.memory, params.timeout_ms, connection.kept)
             extra["deployed"] = "uploaded" if uploaded else "unchanged"
-            executor = Executor(connection.client, cfg.app.name, recorder,
-                                cfg.invoke.concurrency, cfg.wait.timeout_s, cfg.mode.value,
-                                _burst_options(cfg), cfg.invoke.blocking, cfg.wait.poll_rate)
             with steps.step("run"):
+                executor = Executor(connection.client, cfg.app.name, recorder,
+                                    cfg.invoke.concurrency, cfg.wait.timeout_s, cfg.mode.value,
+                                    _burst_options(cfg), cfg.invoke.blocking, cfg.wait.poll_rate)
                 answer = _run_app(app, params, ctx, executor)
             extra["requests"] = connection.client.requests_sent
         with steps.step("validate"):
-            validation = app.validate(params, ctx, answer)
-        failures = [(o.worker_id, str(o.error)) for o in executor.outcomes if not o.ok]
+            failures = [(o.worker_id, str(o.error)) for o in executor.outcomes if not o.ok]
+            validation = _validate(app, params, ctx, answer, len(failures))
+            decided = summary.verdict(cfg.workers, failures, validation.valid, validation.detail)
         extra["valid"] = validation.valid
         extra["validation"] = validation.detail
-        decided = summary.verdict(cfg.workers, failures, validation.valid, validation.detail)
         outcome = RunOutcome(run_dir, decided.status, decided.message)
     except KeyboardInterrupt as interrupt:
         outcome = RunOutcome(run_dir, "interrupted", "interrupted; rows measured so far are kept",
@@ -162,15 +182,44 @@ def run(cfg: DictConfig, run_dir: Path, keep_platform: bool = False) -> RunOutco
         first_line = (str(error).splitlines() or [type(error).__name__])[0]
         outcome = RunOutcome(run_dir, "error", first_line, error=error)
     finally:
-        recorder.close()
+        try:
+            with steps.step("record"):
+                recorder.close()
+                if (run_dir / WORKERS).is_file():
+                    widen_workers(run_dir)
+        except WriteError as error:
+            outcome = _unwritten(outcome, error)
         steps.ms["total"] = (time.perf_counter() - started) * 1000
-        if (run_dir / WORKERS).is_file():
-            widen_workers(run_dir)
         extra.setdefault("valid", False)
         extra["status"] = outcome.status
         extra["message"] = outcome.message
-        outcome.summary = summary.summarize(run_dir, summary.identity(cfg), steps.ms, extra)
+        try:
+            outcome.summary = summary.summarize(run_dir, summary.identity(cfg), steps.ms, extra)
+        except WriteError as error:
+            outcome = _unwritten(outcome, error)
     return outcome
+
+
+def _unwritten(outcome: RunOutcome, error: WriteError) -> RunOutcome:
+    """A run whose record could not be completed is an error, unless one already ended it:
+    the first cause is the one the user needs."""
+    if outcome.error is not None:
+        return outcome
+    return RunOutcome(outcome.run_dir, "error", str(error), outcome.summary, error)
+
+
+def _validate(app: Any, params: Any, ctx: apps.RunContext, answer: Any,
+              failed: int) -> apps.Validation:
+    """The app's check of the answer, unless workers failed.
+
+    A run with failed workers has failed whatever the check says, and checking
+    answers that were never produced can take long (an app may recompute every
+    expected result), so it is skipped and the summary says why.
+    """
+    if failed:
+        return apps.Validation(False, f"skipped: {failed} workers failed, so their results "
+                                      "are missing")
+    return app.validate(params, ctx, answer)
 
 
 def _results_by_worker(outcomes: list[WorkerOutcome], workers: int) -> list[Any]:

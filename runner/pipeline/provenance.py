@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from runner.rundir.files import PROVENANCE
+from runner.rundir.files import PROVENANCE, writing
 
 PROJECT = Path(__file__).resolve().parent.parent
 PACKAGES = ["hydra-core", "omegaconf", "requests", "pandas", "numpy", "aiohttp", "matplotlib",
@@ -57,5 +57,6 @@ def collect() -> dict[str, Any]:
 
 def write(run_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
     info = {**collect(), **extra}  # a copy: collect()'s answer is shared
-    (run_dir / PROVENANCE).write_text(json.dumps(info, indent=2) + "\n")
+    with writing(run_dir / PROVENANCE):
+        (run_dir / PROVENANCE).write_text(json.dumps(info, indent=2) + "\n")
     return info

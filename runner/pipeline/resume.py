@@ -38,9 +38,19 @@ def load_config(run_dir: Path, overrides: list[str]) -> DictConfig:
         raise ConfigError(f"{run_dir} is not a run directory (no .hydra/config.yaml)")
     cfg = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.load(saved),
                           OmegaConf.from_dotlist(overrides))
-    if cfg.platform.get("auth") == "REDACTED":  # removed when the run was saved
+    if cfg.platform.get("auth") == files.REDACTED:  # removed when the run was saved
         cfg.platform.auth = None
     return cfg
+
+
+def _missing_key(run_dir: Path) -> str | None:
+    """What to say when no key is found, if the run's own key was given and not saved."""
+    saved = OmegaConf.load(run_dir / files.HYDRA / "config.yaml")
+    if OmegaConf.select(saved, "platform.auth") != files.REDACTED:
+        return None
+    return (f"no key for the platform: the run's key was given on the command line, and runs "
+            f"save it as {files.REDACTED}; pass it again (python -m runner.resume {run_dir} "
+            "platform.auth=UUID:KEY), or set __OW_API_KEY or AUTH in ~/.wskprops")
 
 
 def _fetch(client: OpenWhiskClient, activations: pd.DataFrame) -> dict[str, dict]:
@@ -61,9 +71,10 @@ def _record(run_dir: Path, records: dict[str, dict], activations: pd.DataFrame,
     def stale(frame: pd.DataFrame) -> pd.Series:
         return frame["activation_id"].isin(records) & (frame["status"] == UNFINISHED)
 
-    activations[~stale(activations)][ACTIVATION_COLUMNS].to_csv(
-        run_dir / files.ACTIVATIONS, index=False)
-    workers[~stale(workers)][WORKER_COLUMNS].to_csv(run_dir / files.WORKERS, index=False)
+    with files.replacing(run_dir / files.ACTIVATIONS) as partial:
+        activations[~stale(activations)][ACTIVATION_COLUMNS].to_csv(partial, index=False)
+    with files.replacing(run_dir / files.WORKERS) as partial:
+        workers[~stale(workers)][WORKER_COLUMNS].to_csv(partial, index=False)
     recorder = Recorder(run_dir, append=True)
     try:
         for row in activations[stale(activations)].itertuples():
@@ -90,7 +101,8 @@ def resume(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     before = files.read_summary(run_dir) or {}
     platform = cfg.platform
     with connect.cluster(platform.api_host, platform.auth, platform.namespace,
-                         platform.insecure, platform.ca_bundle, 4) as connection:
+                         platform.insecure, platform.ca_bundle, 4,
+                         _missing_key(run_dir)) as connection:
         records = _fetch(connection.client, activations)
     _record(run_dir, records, activations, workers)
     widen_workers(run_dir)
@@ -116,7 +128,7 @@ def _resummarize(cfg: DictConfig, run_dir: Path, before: dict[str, Any]) -> dict
                               unfinished)
     outcome.update(status=decided.status, message=decided.message)
     identity = {k: before.get(k) for k in summary.IDENTITY_COLUMNS}
-    steps = {step: before[f"{step}_ms"] for step in summary.STEPS
+    steps = {step: before[f"{step}_ms"] for step in (*summary.STEPS, "total")
              if pd.notna(before.get(f"{step}_ms"))}
     kept = {k: before.get(k) for k in ("build_cache", "platform_address", "deployed",
                                        "git_commit", "requests")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from runner.client.openwhisk import OpenWhiskError
+from runner.client.openwhisk import OpenWhiskError, Unreachable
 from runner.client.polling import ActivationPoller, Found, RequestBudget, now_ms
 from runner.pipeline.progress import Progress
 from runner.rundir.recorder import Recorder, Submission, WorkerOutcome
@@ -32,6 +32,10 @@ Finish = Callable[[Submission, dict, int], list[WorkerOutcome]]
 
 class WaitTimeout(RuntimeError):
     pass
+
+
+class PlatformLost(RuntimeError):
+    """The controller stopped answering at all while activations were pending."""
 
 
 class Waiting:
@@ -74,6 +78,11 @@ class Waiting:
             if self.pending and time.monotonic() - self._last_news > SINGLE_GET_EVERY_S:
                 self._poller.get_singly(self.pending, SINGLE_GETS_PER_ROUND, found)
                 self._last_news = time.monotonic()
+        except Unreachable as error:  # nothing listens any more: waiting to the deadline is futile
+            raise PlatformLost(
+                f"stopped waiting for {len(self.pending)} activations: {error}; the rows so far "
+                "are kept, and `python -m runner.resume RUN_DIR` collects the rest once the "
+                "platform is back") from error
         except OpenWhiskError as error:  # the controller may recover before the deadline
             self._poll_error = f"; last poll failed: {error}"
         if found:

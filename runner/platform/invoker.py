@@ -33,10 +33,12 @@ from runner.platform.containers import (
 )
 from runner.platform.limits import (
     MEMORY_EXHAUSTED,
+    blame_limits,
     blame_memory,
     container_memory,
     died_of_memory,
     oversized_answer,
+    time_limit_exceeded,
 )
 from runner.platform.packing import Pack, burst_info, fit, plan_burst, plan_map
 from runner.platform.pipes import ActivationLogs, Oversized
@@ -49,6 +51,7 @@ from runner.platform.records import (
     Finished,
     activation_record,
     interpret,
+    pack_code,
     waited_init,
 )
 from runner.platform.settings import Settings
@@ -76,9 +79,7 @@ def judge(
     allocation before the limit was reached) its last log lines may say so.
     """
     if outcome.timed_out:
-        return DEVELOPER_ERROR, {
-            "error": f"The action exceeded its time limits of {timeout_ms} milliseconds."
-        }
+        return DEVELOPER_ERROR, {"error": time_limit_exceeded(timeout_ms)}
     if outcome.answer is None:
         if outcome.oom_kills or died_of_memory(logs):
             return DEVELOPER_ERROR, {"error": MEMORY_EXHAUSTED}
@@ -89,8 +90,11 @@ def judge(
     if isinstance(outcome.answer, Oversized):
         return DEVELOPER_ERROR, {"error": oversized_answer(outcome.answer.length, allowed)}
     code, result = interpret(outcome.answer, pack)
-    if pack and outcome.oom_kills and isinstance(result, list):
-        result = blame_memory(result, outcome.oom_kills)
+    if pack and isinstance(result, list):
+        result = blame_limits(result, timeout_ms)
+        if outcome.oom_kills:
+            result = blame_memory(result, outcome.oom_kills)
+        code = pack_code(result)
     return code, result
 
 
@@ -211,17 +215,20 @@ class Invoker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         now = now_ms()
         for job in list(self._pending.values()):
-            error = {"error": STOPPED}
-            stopped = Finished(
-                job.activation_id, job.accepted_ms, now, now, None, False, INTERNAL_ERROR,
-                error, [], job.burst,
-            )
-            self._finish(job, stopped)
+            self._finish(job, self._stopped(job, now))
         self._burst_dirs.close()
 
     def _expect(self, job: Job) -> None:
         self._waiters[job.activation_id] = asyncio.get_running_loop().create_future()
         self._pending[job.activation_id] = job
+        self._store.running(activation_record(
+            job.action, self._settings.namespace, self._stopped(job, job.accepted_ms)))
+
+    @staticmethod
+    def _stopped(job: Job, now: int) -> Finished:
+        """How a job ends when the platform stops first."""
+        return Finished(job.activation_id, job.accepted_ms, now, now, None, False, INTERNAL_ERROR,
+                        {"error": STOPPED}, [], job.burst)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

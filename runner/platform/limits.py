@@ -14,6 +14,9 @@ from typing import Any
 
 MIB = 1024 * 1024
 MEMORY_EXHAUSTED = "The action exhausted its memory and was aborted."
+# OpenWhisk's status of an action at fault (time limit, memory, a bad answer); a pack's
+# entry for a worker that failed so carries it, so a worker reads the same in either mode.
+DEVELOPER_ERROR_STATUS = "action developer error"
 # RLIMIT_DATA counts heap, anonymous mappings and thread stacks, but not code or
 # mapped files, so a limit at ``limits.memory`` behaves like a container's memory
 # limit for the action's own data. Native libraries reserve per-thread buffers
@@ -79,7 +82,31 @@ def blame_memory(entries: list[Any], oom_kills: int) -> list[Any]:
         return entries
     blamed = list(entries)
     for index in killed:
-        blamed[index] = {**entries[index], "error": MEMORY_EXHAUSTED}
+        blamed[index] = {**entries[index], "error": MEMORY_EXHAUSTED,
+                         "status": DEVELOPER_ERROR_STATUS}
+    return blamed
+
+
+def time_limit_exceeded(timeout_ms: int) -> str:
+    return f"The action exceeded its time limits of {timeout_ms} milliseconds."
+
+
+def blame_limits(entries: list[Any], timeout_ms: int) -> list[Any]:
+    """A pack's answer, its workers that hit a limit reported as a map activation would be.
+
+    The pack launcher kills a worker still running at the deadline and marks its
+    entry ``timed_out``; a worker whose allocation failed (RLIMIT_DATA) reports
+    its ``MemoryError``. Each then gets OpenWhisk's message and status.
+    """
+    blamed = []
+    for entry in entries:
+        error = entry.get("error") if isinstance(entry, dict) else None
+        if isinstance(error, str) and entry.get("timed_out"):
+            entry = {**entry, "error": time_limit_exceeded(timeout_ms),
+                     "status": DEVELOPER_ERROR_STATUS}
+        elif isinstance(error, str) and error.startswith("MemoryError"):
+            entry = {**entry, "error": MEMORY_EXHAUSTED, "status": DEVELOPER_ERROR_STATUS}
+        blamed.append(entry)
     return blamed
 
 

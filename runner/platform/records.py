@@ -8,9 +8,10 @@ from typing import Any
 
 from runner.platform.actions import Action
 from runner.platform.containers import Span
+from runner.platform.limits import DEVELOPER_ERROR_STATUS
 
 SUCCESS, APPLICATION_ERROR, DEVELOPER_ERROR, INTERNAL_ERROR = range(4)
-_STATUS = ("success", "application error", "action developer error", "whisk internal error")
+_STATUS = ("success", "application error", DEVELOPER_ERROR_STATUS, "whisk internal error")
 
 
 def response(code: int, result: Any) -> dict[str, Any]:
@@ -33,12 +34,22 @@ def interpret(answer: bytes, pack: bool) -> tuple[int, Any]:
     except ValueError:
         value = None
     if pack and isinstance(value, list):
-        failed = any(isinstance(entry, dict) and entry.get("error") for entry in value)
-        return (APPLICATION_ERROR if failed else SUCCESS), value
+        return pack_code(value), value
     if not pack and isinstance(value, dict):
         return (APPLICATION_ERROR if "error" in value else SUCCESS), value
     shown = answer[:200].decode("utf-8", "replace")
     return DEVELOPER_ERROR, {"error": f"The action did not produce a valid JSON response: {shown}"}
+
+
+def pack_code(entries: list[Any]) -> int:
+    """A pack's status: its worst worker's, an application error unless an entry names
+    OpenWhisk's developer error (a worker at its time or memory limit)."""
+    code = SUCCESS
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("error"):
+            named = DEVELOPER_ERROR if entry.get("status") == DEVELOPER_ERROR_STATUS else None
+            code = max(code, named or APPLICATION_ERROR)
+    return code
 
 
 @dataclass

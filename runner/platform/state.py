@@ -7,6 +7,11 @@ Writes go into one open transaction that is committed at most every
 than the activation itself, and reads on the same connection see uncommitted
 rows anyway. WAL mode with ``synchronous=NORMAL`` keeps commits cheap; what a
 crash (not a clean stop) can lose is the last fraction of a second.
+
+Accepted activations are kept too, each with the record it gets should the
+platform die before it ends; a platform restarted after a crash (SIGKILL, a
+power cut) stores those records, so a client asking for them learns what
+happened instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +37,7 @@ CREATE TABLE IF NOT EXISTS activations (
 );
 CREATE INDEX IF NOT EXISTS activations_by_start ON activations (start, seq);
 CREATE INDEX IF NOT EXISTS activations_by_name ON activations (name, start, seq);
+CREATE TABLE IF NOT EXISTS running (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 """
 
 
@@ -52,6 +59,19 @@ class StateFile:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._commit_timer: asyncio.TimerHandle | None = None
+        self._end_cut_off()
+
+    def _end_cut_off(self) -> None:
+        """Stores the records of activations that were running when the platform died.
+
+        They end now, as far as anyone can tell, as those of a clean stop end at the stop.
+        """
+        now = int(time.time() * 1000)
+        for (text,) in self._db.execute("SELECT record FROM running").fetchall():
+            record = {**json.loads(text), "start": now, "end": now, "duration": 0}
+            self._insert(record)
+        self._db.execute("DELETE FROM running")
+        self._db.commit()
 
     def saved_actions(self) -> list[SavedAction]:
         rows = self._db.execute("SELECT record, code FROM actions ORDER BY name")
@@ -69,11 +89,20 @@ class StateFile:
         self._commit_soon()
 
     def add(self, record: dict[str, Any]) -> None:
+        self._insert(record)
+        self._db.execute("DELETE FROM running WHERE id = ?", (record["activationId"],))
+        self._commit_soon()
+
+    def running(self, record: dict[str, Any]) -> None:
+        self._db.execute("INSERT OR REPLACE INTO running (id, record) VALUES (?, ?)",
+                         (record["activationId"], json.dumps(record)))
+        self._commit_soon()
+
+    def _insert(self, record: dict[str, Any]) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO activations (id, name, start, record) VALUES (?, ?, ?, ?)",
             (record["activationId"], record["name"], record["start"], json.dumps(record)),
         )
-        self._commit_soon()
 
     def get(self, activation_id: str) -> dict[str, Any] | None:
         row = self._db.execute(

@@ -31,6 +31,9 @@ class ActivationStore(Protocol):
 
     def add(self, record: dict[str, Any]) -> None: ...
 
+    def running(self, record: dict[str, Any]) -> None:
+        """An accepted activation, with the record it gets should the platform die first."""
+
     def get(self, activation_id: str) -> dict[str, Any] | None: ...
 
     def query(
@@ -84,6 +87,9 @@ class MemoryActivations:
         # Records arrive roughly in start order, so insort mostly appends.
         bisect.insort(self._all, key)
         bisect.insort(self._by_name.setdefault(record["name"], []), key)
+
+    def running(self, record: dict[str, Any]) -> None:
+        """Nothing to keep: activations in memory end with the platform, whatever happens."""
 
     def get(self, activation_id: str) -> dict[str, Any] | None:
         return self._records.get(activation_id)

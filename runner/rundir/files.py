@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +29,8 @@ PLATFORM_LOG = "platform.log"  # the embedded platform's own log
 LOGS = "logs"  # logs/<activation id>.log of every failed activation
 ERROR = "error.txt"  # a sweep job stopped before it ran: why
 HYDRA = ".hydra"  # Hydra's saved config, overrides and its own settings
+# what a secret given on the command line becomes in the saved .hydra files (valid YAML)
+REDACTED = "REDACTED"
 SWEEP_SUMMARY = "sweep_summary.csv"  # at a sweep's root: one row per job
 
 
@@ -40,6 +45,32 @@ def read_rows(run_dir: Path, name: str) -> list[dict[str, str]]:
         return []
     with path.open(newline="") as lines:
         return list(csv.DictReader(lines))
+
+
+class WriteError(RuntimeError):
+    """A file of the run directory could not be written (a full disk, say); the message names it."""
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turns a failed write into a WriteError naming the file, for the user's one line."""
+    try:
+        yield
+    except OSError as error:
+        raise WriteError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A file to write in place of `path`, renamed over it once written: whole or not at all,
+    so a disk that fills up (or a crash) leaves the old file as it was."""
+    partial = path.with_name(f".{path.name}.partial")
+    with writing(path):
+        try:
+            yield partial
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 def read_table(run_dir: Path, name: str) -> pd.DataFrame:

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.rundir.files import ACTIVATIONS, LOGS, RESULTS, WORKERS
+from runner.rundir.files import (
+    ACTIVATIONS,
+    LOGS,
+    RESULTS,
+    WORKERS,
+    WriteError,
+    replacing,
+    writing,
+)
 
 ACTIVATION_COLUMNS = [
     "stage", "activation_id", "kind", "workers", "submit_ms", "accepted_ms", "start_ms",
@@ -60,18 +68,20 @@ class _Csv:
     _writer: Any = field(init=False, default=None)
 
     def write(self, row: dict[str, Any]) -> None:
-        if self._file is None:
-            has_rows = self.append and self.path.is_file() and self.path.stat().st_size > 0
-            self._file = self.path.open("a" if has_rows else "w", newline="")
-            self._writer = csv.DictWriter(self._file, self.columns, extrasaction="ignore")
-            if not has_rows:
-                self._writer.writeheader()
-        self._writer.writerow(row)
-        self._file.flush()
+        with writing(self.path):
+            if self._file is None:
+                has_rows = self.append and self.path.is_file() and self.path.stat().st_size > 0
+                self._file = self.path.open("a" if has_rows else "w", newline="")
+                self._writer = csv.DictWriter(self._file, self.columns, extrasaction="ignore")
+                if not has_rows:
+                    self._writer.writeheader()
+            self._writer.writerow(row)
+            self._file.flush()
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            with writing(self.path):
+                self._file.close()
 
 
 def _annotation(record: dict, key: str) -> Any:
@@ -113,24 +123,37 @@ class Recorder:
         self.run_dir = run_dir
         self.activations = _Csv(run_dir / ACTIVATIONS, ACTIVATION_COLUMNS, append)
         self.workers = _Csv(run_dir / WORKERS, WORKER_COLUMNS, append)
-        self._results = (run_dir / RESULTS).open("a" if append else "w")
+        with writing(run_dir / RESULTS):
+            self._results = (run_dir / RESULTS).open("a" if append else "w")
 
     def close(self) -> None:
-        self.activations.close()
-        self.workers.close()
-        self._results.close()
+        """Closes every file, even when one cannot be flushed (a full disk); raises the first."""
+        failures = []
+        for close in (self.activations.close, self.workers.close, self._close_results):
+            try:
+                close()
+            except WriteError as error:
+                failures.append(error)
+        if failures:
+            raise failures[0]
+
+    def _close_results(self) -> None:
+        with writing(self.run_dir / RESULTS):
+            self._results.close()
 
     def save_logs(self, activation_id: str, lines: list[str]) -> None:
-        folder = self.run_dir / LOGS
-        folder.mkdir(exist_ok=True)
-        (folder / f"{activation_id}.log").write_text("".join(f"{line}\n" for line in lines))
+        path = self.run_dir / LOGS / f"{activation_id}.log"
+        with writing(path):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text("".join(f"{line}\n" for line in lines))
 
     def _write_worker(self, row: dict[str, Any], result: Any) -> WorkerOutcome:
         self.workers.write(row)
         if result is not None:
             line = {"stage": row["stage"], "worker_id": row["worker_id"], "result": result}
-            self._results.write(json.dumps(line) + "\n")
-            self._results.flush()
+            with writing(self.run_dir / RESULTS):
+                self._results.write(json.dumps(line) + "\n")
+                self._results.flush()
         return WorkerOutcome(row["worker_id"], result, row["error"])
 
     def failed(self, sub: Submission, status: str, error: str) -> list[WorkerOutcome]:
@@ -200,8 +223,9 @@ class Recorder:
             if _is_envelope(entry):
                 row.update(start_ms=entry["start_ms"], end_ms=entry["end_ms"])
                 value = entry["result"]
-                if entry["error"]:
-                    row.update(status="application error", error=str(entry["error"]))
+                if entry["error"]:  # a worker at a limit names OpenWhisk's status for it
+                    row.update(status=str(entry.get("status") or "application error"),
+                               error=str(entry["error"]))
                     value = None
             outcomes.append(self._write_worker(row, value))
         return outcomes
@@ -241,10 +265,8 @@ def widen_workers(run_dir: Path) -> None:
         reader = csv.DictReader(lines)
         header = [name for name in reader.fieldnames or [] if name not in columns]
         rows = list(reader)
-    widened = path.with_name(f".{path.name}.widened")
-    with widened.open("w", newline="") as file:
+    with replacing(path) as widened, widened.open("w", newline="") as file:
         writer = csv.DictWriter(file, [*header, *columns], extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, **values.get((row["stage"], row["worker_id"]), {})})
-    widened.replace(path)  # whole or not at all: the rows must survive a crash here

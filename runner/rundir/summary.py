@@ -17,11 +17,13 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from runner.rundir.files import ACTIVATIONS, SUMMARY, WORKERS, read_rows
+from runner.rundir.files import ACTIVATIONS, SUMMARY, WORKERS, read_rows, replacing
 
 IDENTITY_COLUMNS = ["app", "mode", "platform", "workers", "granularity", "backend",
                     "repeat_index"]
-STEPS = ["build", "deploy", "run", "validate", "total"]
+# Every step of a run, in the order they run; their times add up to `total_ms` (the
+# experiment times each one, tests/faults/test_step_accounting.py checks the sum).
+STEPS = ["build", "platform_start", "deploy", "run", "validate", "platform_stop", "record"]
 SUMMARY_COLUMNS = [
     *IDENTITY_COLUMNS,
     "status",  # ok | failed | invalid | interrupted | error
@@ -32,6 +34,7 @@ SUMMARY_COLUMNS = [
     "invoke_spread_ms",  # last accepted invocation minus first
     "activations", "failed",  # activations sent; workers with an error
     *(f"{step}_ms" for step in STEPS),
+    "total_ms",  # the whole run, from the build to the summary: the sum of the steps above
     "build_cache",  # hit | miss
     "deployed",  # uploaded | unchanged
     "requests",  # HTTP requests sent to the platform
@@ -116,7 +119,7 @@ def summarize(run_dir: Path, identity: dict[str, Any], steps: dict[str, float],
     if unknown:
         raise ValueError(f"summary columns not in SUMMARY_COLUMNS: {sorted(unknown)}")
     full = {column: row.get(column) for column in SUMMARY_COLUMNS}
-    with (run_dir / SUMMARY).open("w", newline="") as file:
+    with replacing(run_dir / SUMMARY) as partial, partial.open("w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(SUMMARY_COLUMNS)
         writer.writerow([_cell(full[column]) for column in SUMMARY_COLUMNS])

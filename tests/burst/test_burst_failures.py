@@ -116,6 +116,8 @@ def test_each_failure_has_its_own_envelope() -> None:
     errors = [envelope["error"] for envelope in envelopes]
     assert errors[0] is None and envelopes[0]["result"] == {"ok": 0}
     assert errors[1] == "worker 1 killed: still running at the deadline"
+    assert envelopes[1]["timed_out"] and envelopes[1]["status"] == "action developer error"
+    assert "status" not in envelopes[2]  # died of a signal: the worker's own failure
     assert errors[2] == "worker 2 died (signal 9, SIGKILL)"
     assert errors[3] == "main must return a dict, got list"
     assert errors[4].startswith("result is not JSON serializable")

@@ -82,11 +82,11 @@ MAP_EXPECTED = {
     "big-result": (DEV_ERROR, OVERSIZED),
     "chatty-raise": (APP_ERROR, r"RuntimeError: worker 10 logged 20 MB, then failed"),
 }
-# Without cgroups (RLIMIT_DATA) the worker's allocation fails and the worker says so; with
-# them the OOM killer ends it and the platform, seeing its pack's cgroup count the kill,
-# reports it as OpenWhisk does.
-BURST_MEMORY_RLIMIT = (APP_ERROR, r"MemoryError\b.*")
-BURST_MEMORY_CGROUP = (APP_ERROR, MEMORY_EXHAUSTED)
+# The same fault reads the same in both modes: a worker at its time or memory limit is an
+# `action developer error` with OpenWhisk's message, as a map activation is. Without cgroups
+# (RLIMIT_DATA) the worker's allocation fails and the worker says so; with them the OOM
+# killer ends it and the platform sees its pack's cgroup count the kill: either way the
+# platform reports it as OpenWhisk does.
 BURST_EXPECTED = {
     "raise": (APP_ERROR, r"ValueError: worker 1 refuses"),
     "unserialisable": (
@@ -94,11 +94,10 @@ BURST_EXPECTED = {
     "list": (APP_ERROR, r"main must return a dict, got list"),
     "silent-exit": (APP_ERROR, r"worker 4 died \(exit code 0\)"),
     "sigkill": (APP_ERROR, r"worker 5 died \(signal 9, SIGKILL\)"),
-    # the pack kills its hung worker just before the deadline and answers for it; should the
-    # platform's own timeout win that race, the pack reports OpenWhisk's timeout instead
-    "hang": ((APP_ERROR, DEV_ERROR), r"worker 6 killed: still running at the deadline"
-             rf"|The action exceeded its time limits of {TIMEOUT_MS} milliseconds\."),
-    "memory": BURST_MEMORY_RLIMIT,
+    # the pack kills its hung worker just before the deadline and answers for it, or the
+    # platform's own timeout wins that race: the same status and message either way
+    "hang": MAP_EXPECTED["hang"],
+    "memory": MAP_EXPECTED["memory"],
     "big-result": (DEV_ERROR, OVERSIZED),
     "chatty-raise": (APP_ERROR, r"RuntimeError: worker 10 logged 20 MB, then failed"),
 }
@@ -150,7 +149,7 @@ def _check_run(run, faults: list[str], expected: dict) -> pd.DataFrame:
     hang = by_id.loc[workers.loc[faults.index("hang"), "activation_id"]]
     # stopped at its limit, not after 60 s (OpenWhisk's duration includes a cold start)
     hang_run_ms = hang["duration_ms"] - (0 if pd.isna(hang["init_ms"]) else hang["init_ms"])
-    assert hang_run_ms <= TIMEOUT_MS + 100
+    assert hang_run_ms <= TIMEOUT_MS + 1000  # slack for a busy machine's event loop
 
     summary = run.summary
     assert summary["status"] == "failed" and summary["failed"] == len(failing)
@@ -173,6 +172,5 @@ def test_each_map_fault_is_its_own_failed_row(run_cli, tmp_path):
 
 def test_each_burst_fault_is_its_own_failed_row(run_cli, tmp_path):
     run = _run_faults(run_cli, tmp_path, "burst", BURST_FAULTS)
-    memory = BURST_MEMORY_CGROUP if _cgroup_limited(run) else BURST_MEMORY_RLIMIT
-    workers = _check_run(run, BURST_FAULTS, {**BURST_EXPECTED, "memory": memory})
+    workers = _check_run(run, BURST_FAULTS, BURST_EXPECTED)
     assert sorted(workers["pack"]) == list(range(len(BURST_FAULTS)))

@@ -132,11 +132,46 @@ def test_debug_adds_the_traceback(run_cli, standalone_platform):
     assert lines[-1] == "runner.config.errors.ConfigError: workers=0: must be an integer >= 1"
 
 
-def test_an_unreachable_controller_is_one_line_naming_it(run_cli):
-    # connection failures are retried with backoff first (about 11 s), then reported
+def test_an_address_that_refuses_connections_ends_at_once_with_one_line(run_cli):
+    # a refusal is retried briefly (a controller may be restarting), not for the ~13 s of
+    # backoff that timeouts and throttling get
     run = run_cli("platform=openwhisk", "platform.api_host=http://127.0.0.1:9",
                   "platform.auth=any:key", "mode=map", "workers=2", "app=sleep")
     assert _one_line(run, 1, "error: ") == (
-        "error: cannot reach http://127.0.0.1:9: ConnectionError "
-        "(check platform.api_host, or APIHOST in ~/.wskprops)")
+        "error: cannot reach http://127.0.0.1:9: connection refused for 1.5 s (nothing listens "
+        "there: check platform.api_host, or APIHOST in ~/.wskprops, or whether the platform "
+        "stopped)")
     assert run.summary["status"] == "error"
+    assert run.summary["total_ms"] < 3000, run.summary["total_ms"]
+
+
+API_HOST_ERRORS = [
+    ("127.0.0.1:3233",
+     "needs a scheme: http://127.0.0.1:3233 or https://127.0.0.1:3233"),
+    ("ftp://127.0.0.1:3233", "the scheme must be http:// or https://"),
+    ("http://127.0.0.1:99999", "the port must be a number in 1..65535"),
+    ("http://127.0.0.1:0", "the port must be a number in 1..65535"),
+    ("http://127.0.0.1:port", "the port must be a number in 1..65535"),
+    ("http://no-such-host.invalid:3233", "unknown host no-such-host.invalid ("),
+]
+
+
+@pytest.mark.parametrize(("api_host", "problem"), API_HOST_ERRORS,
+                         ids=[api_host for api_host, _ in API_HOST_ERRORS])
+def test_a_bad_api_host_is_a_config_error_before_any_request(run_cli, api_host, problem):
+    run = run_cli("platform=openwhisk", f"platform.api_host={api_host}", "platform.auth=any:key",
+                  "mode=map", "workers=2", "app=sleep", timeout=60)
+    line = _one_line(run, 2, "config error: ")
+    assert line.startswith(f"config error: platform.api_host={api_host}: {problem}"), line
+    assert not run.run_dir.exists()  # refused before the run started
+
+
+def test_an_apihost_without_scheme_in_wskprops_means_https_as_for_wsk(run_cli, tmp_path,
+                                                                     monkeypatch):
+    # `wsk property set --apihost host:port` writes no scheme; wsk itself then speaks https
+    props = tmp_path / "wskprops"
+    props.write_text("APIHOST=127.0.0.1:9\nAUTH=any:key\n")
+    monkeypatch.setenv("WSK_CONFIG_FILE", str(props))
+    run = run_cli("platform=openwhisk", "mode=map", "workers=2", "app=sleep")
+    assert _one_line(run, 1, "error: ").startswith(
+        "error: cannot reach https://127.0.0.1:9: connection refused")

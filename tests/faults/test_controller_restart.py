@@ -6,10 +6,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
+
+from tests.helpers.running import marked_sleep, wait_running
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 AUTH = "0f3b5e52-7c39-4a8f-9a0f-3f1c2a7d9e11:" + "k" * 64
@@ -32,17 +33,19 @@ def test_restart_with_persistence_keeps_every_activation_once(tmp_path, cache_di
     state = tmp_path / "platform.sqlite"
     platform = _start(port, state)
     run_dir = tmp_path / "run"
+    action, markers = marked_sleep(tmp_path)
     runner = subprocess.Popen(
         [sys.executable, "-m", "runner", "platform=openwhisk",
          f"platform.api_host=http://127.0.0.1:{port}", f"platform.auth={AUTH}", "mode=map",
-         "workers=3", "app=sleep", "app.sleep_ms=3000", "wait.timeout_s=60",
-         f"hydra.run.dir={run_dir}", f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
+         "workers=3", "app=sleep", "app.sleep_ms=20000", f"app.action={action}",
+         "wait.timeout_s=60", f"hydra.run.dir={run_dir}", f"build.cache_dir={cache_dir}",
+         f"data_dir={data_dir}"],
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(2.5)  # invoked, sleeping
+    wait_running(markers, 3, runner)
     platform.terminate()
     platform.wait(timeout=30)
-    time.sleep(1.0)  # the runner's polls fail meanwhile
+    # back within the runner's grace for a controller that answered before (5 s)
     platform = _start(port, state)
     try:
         stdout, stderr = runner.communicate(timeout=90)

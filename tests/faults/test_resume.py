@@ -10,28 +10,38 @@ from pathlib import Path
 
 import pandas as pd
 
+from runner.client.openwhisk import OpenWhiskClient
+from tests.helpers.running import marked_sleep, wait_running
+
 PROJECT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_resume_collects_activations_that_finished_after_the_interrupt(
         standalone_platform, tmp_path, cache_dir, data_dir):
     run_dir = tmp_path / "run"
+    action, markers = marked_sleep(tmp_path)
     target = [f"platform.api_host={standalone_platform['APIHOST']}",
               f"platform.auth={standalone_platform['AUTH']}"]
     runner = subprocess.Popen(
         [sys.executable, "-m", "runner", "platform=openwhisk", *target, "mode=map", "workers=3",
-         "app=sleep", "app.sleep_ms=4000", f"hydra.run.dir={run_dir}",
+         "app=sleep", "app.sleep_ms=4000", f"app.action={action}", f"hydra.run.dir={run_dir}",
          f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(2.5)  # invoked, still sleeping
+    wait_running(markers, 3, runner)  # invoked, still sleeping
     runner.send_signal(signal.SIGINT)
     runner.communicate(timeout=60)
     assert runner.returncode == 130
     assert pd.read_csv(run_dir / "summary.csv").iloc[0]["status"] == "interrupted"
     assert "REDACTED" in (run_dir / ".hydra" / "overrides.yaml").read_text()
 
-    time.sleep(3)  # the activations end on the platform meanwhile
+    # the activations end on the platform meanwhile
+    client = OpenWhiskClient(standalone_platform["APIHOST"], standalone_platform["AUTH"])
+    ids = pd.read_csv(run_dir / "activations.csv")["activation_id"]
+    deadline = time.monotonic() + 60
+    while any(client.get_activation(i) is None for i in ids):
+        assert time.monotonic() < deadline, "the activations never ended"
+        time.sleep(0.2)
     resumed = subprocess.run(
         [sys.executable, "-m", "runner.resume", str(run_dir), target[1]],
         cwd=PROJECT, capture_output=True, text=True, timeout=60,

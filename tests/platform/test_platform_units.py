@@ -19,11 +19,21 @@ from runner.platform.limits import (
     MEMORY_EXHAUSTED,
     MIB,
     MemoryLimit,
+    blame_limits,
     blame_memory,
     container_memory,
     died_of_memory,
 )
-from runner.platform.records import Finished, activation_record, interpret, waited_init
+from runner.platform.records import (
+    APPLICATION_ERROR,
+    DEVELOPER_ERROR,
+    SUCCESS,
+    Finished,
+    activation_record,
+    interpret,
+    pack_code,
+    waited_init,
+)
 from runner.platform.runtimes import Runtime, resolve_kind
 from runner.platform.scaling import Demand, wants_start
 from runner.platform.store import MemoryActivations
@@ -217,7 +227,8 @@ def test_oom_killed_pack_workers_are_blamed_only_when_the_count_says_which() -> 
     raised = _envelope(2, "MemoryError")
     fine = {**_envelope(0, None), "result": {"x": 1}}
     blamed = blame_memory([fine, killed, raised], 1)
-    assert blamed == [fine, {**killed, "error": MEMORY_EXHAUSTED}, raised]
+    assert blamed == [fine, {**killed, "error": MEMORY_EXHAUSTED, "status": DEVELOPER_STATUS},
+                      raised]
     assert blame_memory([fine, killed], 0) == [fine, killed]
     # Two died of SIGKILL, one OOM kill: which one cannot be told, so neither is blamed.
     other = {**_envelope(3, "worker 3 died (signal 9, SIGKILL)"), "signal": 9}
@@ -226,3 +237,25 @@ def test_oom_killed_pack_workers_are_blamed_only_when_the_count_says_which() -> 
     assert blame_memory([terminated], 1) == [terminated]
     assert blame_memory([killed, other], 2)[1]["error"] == MEMORY_EXHAUSTED
     assert blame_memory(["not an envelope", 3], 1) == ["not an envelope", 3]
+
+
+DEVELOPER_STATUS = "action developer error"
+
+
+def test_pack_workers_at_a_limit_read_as_a_map_activation_at_it_would() -> None:
+    hung = {**_envelope(0, "worker 0 killed: still running at the deadline"), "timed_out": True,
+            "status": DEVELOPER_STATUS}
+    short = _envelope(1, "MemoryError")
+    raised = _envelope(2, "ValueError: no")
+    fine = {**_envelope(3, None), "result": {"x": 1}}
+    blamed = blame_limits([hung, short, raised, fine], 1500)
+    assert blamed == [
+        {**hung, "error": "The action exceeded its time limits of 1500 milliseconds."},
+        {**short, "error": MEMORY_EXHAUSTED, "status": DEVELOPER_STATUS},
+        raised,
+        fine,
+    ]
+    # a pack's status is its worst worker's
+    assert pack_code(blamed) == DEVELOPER_ERROR
+    assert pack_code([raised, fine]) == APPLICATION_ERROR
+    assert pack_code([fine]) == SUCCESS

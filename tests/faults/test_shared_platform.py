@@ -1,0 +1,131 @@
+"""One stand-alone platform for several runners at once, and a platform that dies mid-run."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from tests.helpers.running import marked_sleep, wait_running
+
+PROJECT = Path(__file__).resolve().parent.parent.parent
+AUTH = "6c1f8d2a-3b4e-4f5a-9c7d-2e8f1a0b3c4d:" + "s" * 64
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _platform(port: int, state: Path | None = None) -> subprocess.Popen:
+    command = [sys.executable, "-m", "runner.platform", "--port", str(port), "--auth", AUTH,
+               "--exit-with-stdin"]
+    if state is not None:
+        command += ["--state", str(state)]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, cwd=PROJECT)
+    assert process.stdout.readline().startswith(b"APIHOST=")
+    return process
+
+
+def _runner(port: int, run_dir: Path, cache: Path, data_dir: Path,
+            *overrides: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "runner", "platform=openwhisk",
+         f"platform.api_host=http://127.0.0.1:{port}", f"platform.auth={AUTH}", *overrides,
+         f"hydra.run.dir={run_dir}", f"build.cache_dir={cache}", f"data_dir={data_dir}"],
+        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_four_runners_share_one_platform_and_one_cold_cache(tmp_path, data_dir):
+    # two apps in both modes: each app's action is built by two runs at once into an empty
+    # cache, and deployed by both to the one platform while the other may be running it
+    port = _free_port()
+    platform = _platform(port)
+    cache = tmp_path / "cold-cache"
+    own = {"hello": [], "sleep": ["app.sleep_ms=1500"]}
+    jobs = {(app, mode): [f"app={app}", f"mode={mode}", "workers=6", "burst.granularity=3",
+                          *own[app]]
+            for app in own for mode in ("map", "burst")}
+    try:
+        runners = {job: _runner(port, tmp_path / "-".join(job), cache, data_dir, *overrides)
+                   for job, overrides in jobs.items()}
+        ended = {job: runner.communicate(timeout=240) for job, runner in runners.items()}
+    finally:
+        platform.stdin.close()
+        platform.wait(timeout=30)
+    seen: set[str] = set()
+    for (app, mode), runner in runners.items():
+        stdout, stderr = ended[(app, mode)]
+        assert runner.returncode == 0, (app, mode, stderr)
+        run_dir = tmp_path / f"{app}-{mode}"
+        summary = pd.read_csv(run_dir / "summary.csv").iloc[0]
+        assert summary["status"] == "ok" and summary["valid"], (app, mode, summary["message"])
+        activations = pd.read_csv(run_dir / "activations.csv")
+        workers = pd.read_csv(run_dir / "workers.csv")
+        # its own activations only: one per worker (map) or per pack of 3 (burst), no other's
+        assert len(activations) == (6 if mode == "map" else 2), (app, mode)
+        assert sorted(workers["worker_id"]) == list(range(6))
+        assert (workers["status"] == "success").all()
+        ids = set(activations["activation_id"])
+        assert not ids & seen, "an activation recorded by two runs"
+        seen |= ids
+    assert len(list(cache.glob("python-*.zip"))) == 2  # one zip per app, however many builds
+
+
+
+
+def test_a_platform_killed_mid_run_stops_the_wait_within_seconds(tmp_path, cache_dir,
+                                                                   data_dir):
+    port = _free_port()
+    state = tmp_path / "platform.sqlite"
+    platform = _platform(port, state)
+    action, markers = marked_sleep(tmp_path)
+    run_dir = tmp_path / "run"
+    runner = _runner(port, run_dir, cache_dir, data_dir, "mode=map", "workers=3", "app=sleep",
+                     "app.sleep_ms=30000", f"app.action={action}", "wait.timeout_s=600")
+    wait_running(markers, 3, runner)
+    platform.kill()
+    platform.wait(timeout=30)
+    killed = time.monotonic()
+    stdout, stderr = runner.communicate(timeout=120)
+    took = time.monotonic() - killed
+    assert runner.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert lines[-1] == (
+        f"error: stopped waiting for 3 activations: cannot reach http://127.0.0.1:{port}: "
+        "connection refused for 5.0 s (nothing listens there: check platform.api_host, or "
+        "APIHOST in ~/.wskprops, or whether the platform stopped); the rows so far are kept, "
+        "and `python -m runner.resume RUN_DIR` collects the rest once the platform is back")
+    # the line said while waiting for the refusals to end, and nothing else
+    assert lines[:-1] == [f"waiting: http://127.0.0.1:{port} refuses connections; giving up "
+                          "after 5 s"], lines
+    assert took < 15, took  # not wait.timeout_s
+    workers = pd.read_csv(run_dir / "workers.csv")
+    assert sorted(workers["worker_id"]) == [0, 1, 2]
+    assert (workers["status"] == "unfinished").all()
+    assert pd.read_csv(run_dir / "summary.csv").iloc[0]["status"] == "error"
+
+    platform = _platform(port, state)  # back, with what it had recorded
+    try:
+        resumed = subprocess.run(
+            [sys.executable, "-m", "runner.resume", str(run_dir), f"platform.auth={AUTH}"],
+            cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    finally:
+        platform.stdin.close()
+        platform.wait(timeout=30)
+    # the restarted platform knows the activations its crash cut off, and says so
+    assert resumed.returncode == 1, resumed.stderr
+    assert resumed.stdout.strip() == ("failed: 3 of 3 workers failed; worker 0: The platform "
+                                      "stopped before the activation ended.")
+    workers = pd.read_csv(run_dir / "workers.csv")
+    assert sorted(workers["worker_id"]) == [0, 1, 2]
+    assert (workers["status"] == "whisk internal error").all()
+    summary = pd.read_csv(run_dir / "summary.csv").iloc[0]
+    assert summary["resumed"] and summary["status"] == "failed"

@@ -1,0 +1,38 @@
+"""An action that tells the test when it runs, so tests wait on that instead of a fixed sleep."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+# the sleep app's action, touching <markers>/<worker id> as it starts
+MARKED_SLEEP = """
+import pathlib
+import time
+
+
+def main(args):
+    pathlib.Path({markers!r}, str(args["worker_id"])).touch()
+    time.sleep(args["sleep_ms"] / 1000)
+    return {{"slept_ms": args["sleep_ms"]}}
+"""
+
+
+def marked_sleep(folder: Path) -> tuple[Path, Path]:
+    """(the action file, the folder its workers mark) for `app=sleep app.action=...`."""
+    markers = folder / "running"
+    markers.mkdir()
+    action = folder / "sleep_marked.py"
+    action.write_text(MARKED_SLEEP.format(markers=str(markers)))
+    return action, markers
+
+
+def wait_running(markers: Path, workers: int, runner: subprocess.Popen,
+                 timeout_s: float = 120) -> None:
+    """Returns once `workers` workers run; fails if the runner ends first or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while len(list(markers.iterdir())) < workers:
+        assert runner.poll() is None, runner.communicate()
+        assert time.monotonic() < deadline, f"{workers} workers not running after {timeout_s} s"
+        time.sleep(0.05)
