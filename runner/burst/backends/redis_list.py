@@ -20,6 +20,7 @@ from typing import Any
 
 import redis
 
+from ..buffers import Received
 from ..deadline import Deadline
 from ..errors import BurstError, PeerGone
 from ..spec import MiddlewareSpec
@@ -104,7 +105,7 @@ class RedisListBackend(Backend):
         pipe.pexpireat(key, self._expire_at_ms)
         pipe.execute()
 
-    def recv(self, source: int, channel: int, deadline: Deadline) -> bytes | bytearray:
+    def recv(self, source: int, channel: int, deadline: Deadline) -> Received:
         key = self._keys.messages(source, self._me, channel)
         while True:
             block = max(min(deadline.check(), WATCH_EVERY_S), MIN_BLOCK_S)
