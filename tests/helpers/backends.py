@@ -16,6 +16,7 @@ from tests.helpers.burst import leftover_keys
 
 # backend_type of every backend, in the order the tests run them
 REMOTE_TYPES = ["RedisList", "RedisStream", "Rabbitmq", "S3"]
+BACKEND_TYPES = ["Local", *REMOTE_TYPES]
 SERVER_FIXTURE = {"RedisList": "redis_server", "RedisStream": "redis_server",
                   "Rabbitmq": "rabbitmq_server", "S3": "s3_server"}
 
@@ -69,6 +70,20 @@ def s3_objects(server: RunningServer, prefix: str) -> list[str]:
                           aws_access_key_id="testing", aws_secret_access_key="testing")
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET, Prefix=prefix)
     return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def backend_for(backend_type: str, local_dir: str, request: Any) -> dict[str, Any]:
+    """The ``backend_info`` of a pack line for ``backend_type``, its server from a fixture."""
+    if backend_type == "Local":
+        return {"backend_type": "Local", "uri": local_dir}
+    server = request.getfixturevalue(SERVER_FIXTURE[backend_type])
+    return {"backend_type": backend_type, "uri": server.uri}
+
+
+def leftovers(backend_type: str, request: Any, burst_id: str) -> list[str]:
+    """What burst ``burst_id`` left on ``backend_type``'s server."""
+    server = request.getfixturevalue(SERVER_FIXTURE[backend_type])
+    return remote_case(backend_type, server).leftovers(burst_id)
 
 
 @contextmanager
