@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.burst.catalog import RABBITMQ, REDIS, S3, ServerKind
+from runner.burst import catalog
 
 # Where Debian installs what its rabbitmq-server wrapper (root only) runs as the rabbitmq user.
 RABBITMQ_SCRIPTS = Path("/usr/lib/rabbitmq/bin")
@@ -32,23 +32,23 @@ SYSTEM_DIRS = ("/usr/sbin", "/sbin")
 # A bucket the private S3 server starts with; burst objects go under per-burst prefixes.
 S3_BUCKET = "burst"
 S3_CREDENTIALS = "testing:testing"
-START_TIMEOUT_S = {REDIS.name: 10.0, RABBITMQ.name: 60.0, S3.name: 30.0}
+START_TIMEOUT_S = {"redis": 10.0, "rabbitmq": 60.0, "s3": 30.0}
 
 
 class ServerError(RuntimeError):
     """A server could not be started; the message says which and why."""
 
 
-def find_executable(server: ServerKind) -> str | None:
+def find_executable(server: catalog.ServerKind) -> str | None:
     """The program that starts ``server``, or None when it is not installed."""
-    if server is S3:
+    if server is catalog.S3:
         found = shutil.which(server.executable, path=str(Path(sys.executable).parent))
         return found or shutil.which(server.executable)
     path = os.pathsep.join([os.environ.get("PATH", ""), *SYSTEM_DIRS])
     return shutil.which(server.executable, path=path)
 
 
-def missing(server: ServerKind) -> str | None:
+def missing(server: catalog.ServerKind) -> str | None:
     """One line saying what to install when ``server`` cannot be started here, else None."""
     if find_executable(server) is not None:
         return None
@@ -65,7 +65,7 @@ def free_port() -> int:
 class RunningServer:
     """One started server: where to reach it and how to stop it."""
 
-    server: ServerKind
+    server: catalog.ServerKind
     uri: str
     port: int  # where it accepts connections once ready
     process: subprocess.Popen
@@ -89,7 +89,7 @@ class RunningServer:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start(server: ServerKind) -> RunningServer:
+def start(server: catalog.ServerKind) -> RunningServer:
     """Start a private ``server`` on free loopback ports; raise ServerError if it will not run."""
     executable = find_executable(server)
     if executable is None:
@@ -98,7 +98,7 @@ def start(server: ServerKind) -> RunningServer:
     try:
         running = _STARTERS[server.name](executable, directory)
         _wait_until_listening(running, START_TIMEOUT_S[server.name])
-        if server is S3:
+        if server is catalog.S3:
             _create_bucket(running.uri)
     except BaseException:
         if "running" in locals():
@@ -109,7 +109,7 @@ def start(server: ServerKind) -> RunningServer:
 
 
 @contextlib.contextmanager
-def started(server: ServerKind) -> Iterator[RunningServer]:
+def started(server: catalog.ServerKind) -> Iterator[RunningServer]:
     """A private ``server`` for the length of a ``with`` block."""
     running = start(server)
     try:
@@ -130,14 +130,15 @@ def _redis(executable: str, directory: Path) -> RunningServer:
     command = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                "--appendonly", "no", "--dir", str(directory)]
     process = _spawn(command, directory)
-    return RunningServer(REDIS, f"redis://127.0.0.1:{port}", port, process, directory)
+    return RunningServer(catalog.REDIS, f"redis://127.0.0.1:{port}", port, process, directory)
 
 
 def _s3(executable: str, directory: Path) -> RunningServer:
     port = free_port()
     command = [executable, "-H", "127.0.0.1", "-p", str(port)]
     uri = f"s3://{S3_CREDENTIALS}@{S3_BUCKET}?endpoint=http://127.0.0.1:{port}"
-    return RunningServer(S3, uri, port, _spawn(command, directory, cwd=directory), directory)
+    process = _spawn(command, directory, cwd=directory)
+    return RunningServer(catalog.S3, uri, port, process, directory)
 
 
 def _rabbitmq(executable: str, directory: Path) -> RunningServer:
@@ -174,12 +175,12 @@ def _rabbitmq(executable: str, directory: Path) -> RunningServer:
     process = _spawn([executable], directory, **options)
     epmd = shutil.which("epmd", path=env["PATH"] + os.pathsep + "/usr/lib/erlang/bin")
     return RunningServer(
-        RABBITMQ, f"amqp://guest:guest@127.0.0.1:{port}/%2F", port, process, directory,
+        catalog.RABBITMQ, f"amqp://guest:guest@127.0.0.1:{port}/%2F", port, process, directory,
         stop_commands=[[epmd, "-kill"]] if epmd else [], env=env,
     )
 
 
-_STARTERS = {REDIS.name: _redis, RABBITMQ.name: _rabbitmq, S3.name: _s3}
+_STARTERS = {"redis": _redis, "rabbitmq": _rabbitmq, "s3": _s3}
 
 
 def _wait_until_listening(running: RunningServer, timeout_s: float) -> None:

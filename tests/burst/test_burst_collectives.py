@@ -10,13 +10,15 @@ import hashlib
 import random
 import tempfile
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers.backends import BackendCase, segments_from
+from runner.burst import pack
+from tests.helpers.backends import BackendCase
 from tests.helpers.burst import run_burst
 
 SUM_LEN = 16
@@ -116,7 +118,7 @@ def test_collectives_on_every_backend(
     """``shared_memory``: pack-mates exchange every non-empty message as a segment."""
     size, granularity, root, seed = data.draw(burst_shapes(max_size=backend_case.max_workers))
     burst_id = f"h{seed}-{size}-{granularity}"
-    with segments_from(1 if shared_memory else None):
+    with mock.patch.object(pack, "SEGMENTS_FROM", 1 if shared_memory else None):
         envelopes = run_burst(
             every_collective,
             [{"seed": seed, "root": root}] * size,

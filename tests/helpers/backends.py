@@ -6,11 +6,9 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from runner.burst import pack
 from runner.platform.servers import S3_BUCKET, RunningServer
 from tests.helpers.burst import leftover_keys
 
@@ -84,14 +82,3 @@ def leftovers(backend_type: str, request: Any, burst_id: str) -> list[str]:
     """What burst ``burst_id`` left on ``backend_type``'s server."""
     server = request.getfixturevalue(SERVER_FIXTURE[backend_type])
     return remote_case(backend_type, server).leftovers(burst_id)
-
-
-@contextmanager
-def segments_from(size: int | None):
-    """Pack-mates use shared memory from ``size`` bytes (1: for every non-empty message)."""
-    saved = pack.SEGMENTS_FROM
-    pack.SEGMENTS_FROM = size
-    try:
-        yield
-    finally:
-        pack.SEGMENTS_FROM = saved
