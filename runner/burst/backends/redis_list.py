@@ -52,17 +52,17 @@ def open_board(spec: MiddlewareSpec, group: str) -> StatusBoard:
     return RedisBoard(spec, group)
 
 
-def client_for(spec: MiddlewareSpec) -> Any:
+def _client(spec: MiddlewareSpec) -> Any:
     if not spec.uri:
         raise BurstError("the RedisList backend needs backend_info.uri, e.g. redis://host:6379")
     return redis.Redis.from_url(str(spec.uri))
 
 
-def expire_at_ms(spec: MiddlewareSpec) -> int:
+def _expire_at_ms(spec: MiddlewareSpec) -> int:
     return int(spec.deadline_ms) + KEY_TTL_AFTER_DEADLINE_MS
 
 
-class Keys:
+class _Keys:
     """Every key of one burst, so the backend and the board agree on names."""
 
     def __init__(self, burst_id: str) -> None:
@@ -85,12 +85,12 @@ class RedisListBackend(Backend):
     """Messages through Redis lists (this module is the only one importing redis-py)."""
 
     def __init__(self, spec: MiddlewareSpec, worker_id: int, topology: Topology) -> None:
-        self._client = client_for(spec)
-        self._keys = Keys(spec.burst_id)
+        self._client = _client(spec)
+        self._keys = _Keys(spec.burst_id)
         self._topology = topology
         self._me = worker_id
         self._chunk = spec.chunk_size_kb * 1024 if spec.chunk_size_kb else MAX_ELEMENT
-        self._expire_at_ms = expire_at_ms(spec)
+        self._expire_at_ms = _expire_at_ms(spec)
 
     def send(self, dest: int, channel: int, payload: memoryview, deadline: Deadline) -> None:
         size = len(payload)
@@ -134,30 +134,27 @@ class RedisListBackend(Backend):
         return chunks[0] if count == 1 else b"".join(chunks)
 
     def _gone(self, source: int) -> str | None:
-        return read_board(self._client, self._keys, self._topology.group_of(source), source)
-
-
-def read_board(client: Any, keys: Keys, group: str, source: int) -> str | None:
-    """Why ``source`` (of ``group``) will never send again, or None while it may (or has yet
-    to start): one MGET of the keys ``RedisBoard`` writes."""
-    failed, started, alive = client.mget(
-        [keys.failed(source), keys.started(group), keys.alive(group)]
-    )
-    if failed is not None:
-        return bytes(failed).decode(errors="replace")
-    if started is not None and alive is None:
-        return KILLED
-    return None
+        """Why ``source`` will never send again, or None while it may (or has yet to start)."""
+        group = self._topology.group_of(source)
+        keys = self._keys
+        failed, started, alive = self._client.mget(
+            [keys.failed(source), keys.started(group), keys.alive(group)]
+        )
+        if failed is not None:
+            return bytes(failed).decode(errors="replace")
+        if started is not None and alive is None:
+            return KILLED
+        return None
 
 
 class RedisBoard(StatusBoard):
     """A pack's liveness and its workers' failures as keys beside the burst's messages."""
 
     def __init__(self, spec: MiddlewareSpec, group: str) -> None:
-        self._client = client_for(spec)
-        self._keys = Keys(spec.burst_id)
+        self._client = _client(spec)
+        self._keys = _Keys(spec.burst_id)
         self._group = group
-        self._expire_at_ms = expire_at_ms(spec)
+        self._expire_at_ms = _expire_at_ms(spec)
 
     def pack_started(self) -> None:
         pipe = self._client.pipeline(transaction=False)

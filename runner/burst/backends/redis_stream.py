@@ -20,17 +20,7 @@ from ..errors import BurstError, PeerGone
 from ..spec import MiddlewareSpec
 from ..topology import Topology
 from .base import Backend, StatusBoard
-from .redis_list import (
-    INLINE_LIMIT,
-    MAX_ELEMENT,
-    MIN_BLOCK_S,
-    WATCH_EVERY_S,
-    Keys,
-    RedisBoard,
-    client_for,
-    expire_at_ms,
-    read_board,
-)
+from .redis_list import INLINE_LIMIT, MIN_BLOCK_S, WATCH_EVERY_S, RedisBoard, RedisListBackend
 
 DATA, COUNT, CHUNK = b"d", b"n", b"c"
 
@@ -43,16 +33,11 @@ def open_board(spec: MiddlewareSpec, group: str) -> StatusBoard:
     return RedisBoard(spec, group)
 
 
-class RedisStreamBackend(Backend):
-    """Messages through Redis streams; failures are read from the RedisList board keys."""
+class RedisStreamBackend(RedisListBackend):
+    """Messages through Redis streams; keys, chunk size and the board are the list backend's."""
 
     def __init__(self, spec: MiddlewareSpec, worker_id: int, topology: Topology) -> None:
-        self._client = client_for(spec)
-        self._keys = Keys(spec.burst_id)
-        self._topology = topology
-        self._me = worker_id
-        self._chunk = spec.chunk_size_kb * 1024 if spec.chunk_size_kb else MAX_ELEMENT
-        self._expire_at_ms = expire_at_ms(spec)
+        super().__init__(spec, worker_id, topology)
         self._last_id: dict[str, bytes] = {}  # per stream read from: the last entry read
 
     def send(self, dest: int, channel: int, payload: memoryview, deadline: Deadline) -> None:
@@ -76,7 +61,7 @@ class RedisStreamBackend(Backend):
             entries = self._read(key, 1, block)
             if entries:
                 return self._message(source, key, entries[0])
-            reason = read_board(self._client, self._keys, self._topology.group_of(source), source)
+            reason = self._gone(source)
             if reason is not None:
                 # The peer's last entries precede its notice: one more look finds them.
                 entries = self._read(key, 1, None)
