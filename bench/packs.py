@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from runner.burst import catalog, pack
 from runner.platform import servers
 
-from .common import Context, Outcome, Target, save
+from .common import Context, Outcome, Target, interleaved, save
 from .middleware import KIB, MIB, Setup, measure
 
 NAME = "packs"
@@ -101,14 +101,16 @@ def shared(ctx: Context, scratch: str) -> tuple[pd.DataFrame, list[Target]]:
 
 
 def all_to_all(ctx: Context, scratch: str) -> tuple[pd.DataFrame, list[Target]]:
+    """One burst per (repetition, granularity), interleaved, so a busy minute hits all alike."""
     total = A2A_WORKERS * A2A_MESSAGE  # each worker's share of the exchange
-    plan = [("all_to_all", total, ctx.repetitions(3))]
-    rows = []
-    for granularity in GRANULARITIES:
-        [row] = measure(Setup("local", A2A_WORKERS, granularity), plan,
+    samples = []
+    for _, granularity in interleaved(ctx.repetitions(5), GRANULARITIES):
+        [row] = measure(Setup("local", A2A_WORKERS, granularity), [("all_to_all", total, 1)],
                         tempfile.mkdtemp(dir=scratch))
-        rows.append({"granularity": granularity, "ms": row["time_ms_median"],
-                     "min ms": row["time_ms_min"]})
+        samples.append({"granularity": granularity, "ms": row["time_ms_median"]})
+    grouped = pd.DataFrame(samples).groupby("granularity")["ms"]
+    rows = [{"granularity": g, "ms": grouped.median()[g], "min ms": grouped.min()[g],
+             "max ms": grouped.max()[g], "runs": grouped.size()[g]} for g in GRANULARITIES]
     table = pd.DataFrame(rows)
     speedup = table["ms"].iloc[0] / table["ms"].iloc[-1]
     steps = list(table["ms"])

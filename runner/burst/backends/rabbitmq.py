@@ -114,10 +114,12 @@ def read_board(prober: _Prober, names: _Names, group: str, source: int) -> str |
         reason = prober.peek(names.failed(source))
         if reason is not None:
             return reason.decode(errors="replace")
-    if prober.messages(names.started(group)) is not None:
-        if prober.messages(names.alive(group)) is None:
-            return KILLED
-    return None
+    started = names.started(group)
+    if prober.messages(started) is None or prober.messages(names.alive(group)) is not None:
+        return None
+    # A pack makes ``alive`` before ``started`` and removes ``started`` before ``alive``: one
+    # still started after its ``alive`` was seen gone was killed, not finished meanwhile.
+    return KILLED if prober.messages(started) is not None else None
 
 
 class RabbitMQBackend(Backend):
@@ -229,6 +231,7 @@ class RabbitMQBoard(StatusBoard):
         self._group = group
 
     def pack_started(self) -> None:
+        # In this order, and the reverse at the end, which ``read_board`` relies on.
         self._channel.queue_declare(self._names.alive(self._group), exclusive=True)
         self._channel.queue_declare(self._names.started(self._group), arguments=QUEUE_ARGUMENTS)
 
@@ -242,6 +245,7 @@ class RabbitMQBoard(StatusBoard):
         self._channel.basic_publish(exchange="", routing_key=queue, body=reason.encode())
 
     def pack_finished(self) -> None:
+        # In this order, which ``read_board`` relies on.
         self._channel.queue_delete(self._names.started(self._group))
         self._channel.queue_delete(self._names.alive(self._group))
 

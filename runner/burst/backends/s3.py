@@ -162,12 +162,15 @@ def read_board(bucket: _Bucket, group: str, source: int) -> str | None:
     failed = bucket.get(f"board/failed/{source}")
     if failed is not None:
         return failed.decode(errors="replace")
-    if bucket.get(f"board/started/{group}") is None:
+    started = f"board/started/{group}"
+    if bucket.get(started) is None:
         return None
     alive = bucket.get(f"board/alive/{group}")
-    if alive is None or time.time() - float(alive) > HEARTBEAT_STALE_S:
-        return KILLED
-    return None
+    if alive is not None and time.time() - float(alive) <= HEARTBEAT_STALE_S:
+        return None
+    # A pack writes ``alive`` before ``started`` and removes ``started`` before ``alive``: one
+    # still started after its ``alive`` was seen gone or stale was killed, not finished meanwhile.
+    return KILLED if bucket.get(started) is not None else None
 
 
 class S3Board(StatusBoard):
@@ -178,7 +181,7 @@ class S3Board(StatusBoard):
         self._group = group
 
     def pack_started(self) -> None:
-        self.heartbeat()  # first: a started pack without a heartbeat would look killed
+        self.heartbeat()  # first, as ``read_board`` relies on
         self._bucket.put(f"board/started/{self._group}", b"1")
 
     def heartbeat(self) -> None:
@@ -188,7 +191,9 @@ class S3Board(StatusBoard):
         self._bucket.put(f"board/failed/{worker}", reason.encode())
 
     def pack_finished(self) -> None:
-        self._bucket.delete(f"board/started/{self._group}", f"board/alive/{self._group}")
+        # One after the other, in the order ``read_board`` relies on.
+        self._bucket.delete(f"board/started/{self._group}")
+        self._bucket.delete(f"board/alive/{self._group}")
 
     def close(self) -> None:
         self._bucket.close()
