@@ -118,7 +118,7 @@ def all_to_all(ctx: Context, scratch: str) -> tuple[pd.DataFrame, list[Target]]:
     table["speed-up vs g=1"] = table["ms"].iloc[0] / table["ms"]
     targets = [
         Target("all_to_all 16 x 4 MiB, local: g=16 >= 3x faster than g=1",
-               f"{speedup:.1f}x ({steps[0]:.0f} ms -> {steps[-1]:.0f} ms)", bool(speedup >= 3)),
+               f"{speedup:.2f}x ({steps[0]:.0f} ms -> {steps[-1]:.0f} ms)", bool(speedup >= 3)),
         Target("each granularity step no slower than the previous one",
                " > ".join(f"{ms:.0f}" for ms in steps) + " ms", monotone),
     ]
