@@ -97,13 +97,15 @@ def start(server: catalog.ServerKind) -> RunningServer:
     directory = Path(tempfile.mkdtemp(prefix=f"burst-{server.name}-"))
     try:
         running = _STARTERS[server.name](executable, directory)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    try:
         _wait_until_listening(running, START_TIMEOUT_S[server.name])
         if server is catalog.S3:
             _create_bucket(running.uri)
     except BaseException:
-        if "running" in locals():
-            running.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+        running.stop()  # removes the directory too
         raise
     return running
 

@@ -110,10 +110,11 @@ FAST = settings(
 )
 
 
-@FAST
-@given(data=st.data(), chunk_kb=st.sampled_from([None, 1, 3]), shared_memory=st.booleans())
+@pytest.mark.parametrize("shared_memory", [False, True], ids=["socket", "shared_memory"])
+@settings(FAST, max_examples=6)
+@given(data=st.data(), chunk_kb=st.sampled_from([None, 1, 3]))
 def test_collectives_on_every_backend(
-    backend_case: BackendCase, data: st.DataObject, chunk_kb: int | None, shared_memory: bool
+    backend_case: BackendCase, shared_memory: bool, data: st.DataObject, chunk_kb: int | None
 ) -> None:
     """``shared_memory``: pack-mates exchange every non-empty message as a segment."""
     size, granularity, root, seed = data.draw(burst_shapes(max_size=backend_case.max_workers))
