@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,6 +205,8 @@ def _wait_until_listening(running: RunningServer, timeout_s: float) -> None:
 
 def _create_bucket(uri: str) -> None:
     """moto accepts unsigned requests: a plain PUT makes the bucket, without boto3."""
+    import urllib.request  # here: the config check imports this module, and rarely needs S3
+
     endpoint = uri.partition("endpoint=")[2]
     request = urllib.request.Request(f"{endpoint}/{S3_BUCKET}", method="PUT")
     with urllib.request.urlopen(request, timeout=10):
