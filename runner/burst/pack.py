@@ -43,7 +43,7 @@ MAX_DEADLINE_MARGIN_S = 1.0
 MEMORY_DIR = "/dev/shm"
 PACK_DIR_PREFIX = "burst-pack-"
 # Pack-mates hand payloads of this size and more over as shared-memory segments, when the
-# pack directory is in memory; below it the socket is faster (bench/shared_memory.py).
+# pack directory is in memory; below it the socket is as fast (bench/packs.py).
 SEGMENTS_FROM = 1 << 20
 
 Prctl = Callable[..., int]

@@ -115,14 +115,15 @@ class LocalBackend(Backend):
     With ``segments_from`` (pack-mates only, ``directory`` in memory), payloads of
     at least that many bytes travel as shared-memory segments (``segments.py``):
     the stream then carries a frame whose channel has the ``SEGMENT`` bit and
-    whose payload is the segment's name. Streams between packs never do.
+    whose payload is the segment's descriptor (length and name). Streams between
+    packs never do.
     """
 
     def __init__(
         self, directory: str, worker_id: int, backlog: int = 128, segments_from: int | None = None
     ) -> None:
         self._directory = directory
-        self._segments_from = segments_from
+        self._segments_from = segments_from or 0
         self._segments = SegmentWriter(directory, worker_id) if segments_from else None
         self._me = worker_id
         self._path = socket_path(directory, worker_id)
@@ -145,7 +146,7 @@ class LocalBackend(Backend):
         self._closed = False
 
     def send(self, dest: int, channel: int, payload: memoryview, deadline: Deadline) -> None:
-        if self._segments is not None and len(payload) >= (self._segments_from or 0):
+        if self._segments is not None and len(payload) >= self._segments_from:
             name = self._segments.write(payload)
             if name is not None:  # else the memory file system is full: use the stream
                 channel, payload = channel | SEGMENT, memoryview(name)
