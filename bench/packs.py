@@ -104,7 +104,8 @@ def all_to_all(ctx: Context, scratch: str) -> tuple[pd.DataFrame, list[Target]]:
     """One burst per (repetition, granularity), interleaved, so a busy minute hits all alike."""
     total = A2A_WORKERS * A2A_MESSAGE  # each worker's share of the exchange
     samples = []
-    for _, granularity in interleaved(ctx.repetitions(5), GRANULARITIES):
+    # 9 by default: on a shared machine single bursts vary by 2-3x; --reps overrides.
+    for _, granularity in interleaved(ctx.reps or 9, GRANULARITIES):
         [row] = measure(Setup("local", A2A_WORKERS, granularity), [("all_to_all", total, 1)],
                         tempfile.mkdtemp(dir=scratch))
         samples.append({"granularity": granularity, "ms": row["time_ms_median"]})
