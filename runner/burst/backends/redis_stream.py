@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..buffers import Received
 from ..deadline import Deadline
-from ..errors import BurstError, PeerGone
+from ..errors import BurstError
 from ..spec import MiddlewareSpec
 from ..topology import Topology
 from .base import Backend, StatusBoard
-from .redis_list import INLINE_LIMIT, MIN_BLOCK_S, WATCH_EVERY_S, RedisBoard, RedisListBackend
+from .redis_list import INLINE_LIMIT, RedisBoard, RedisListBackend
 
 DATA, COUNT, CHUNK = b"d", b"n", b"c"
 
@@ -54,20 +53,9 @@ class RedisStreamBackend(RedisListBackend):
         pipe.pexpireat(key, self._expire_at_ms)
         pipe.execute()
 
-    def recv(self, source: int, channel: int, deadline: Deadline) -> Received:
-        key = self._keys.messages(source, self._me, channel)
-        while True:
-            block = max(min(deadline.check(), WATCH_EVERY_S), MIN_BLOCK_S)
-            entries = self._read(key, 1, block)
-            if entries:
-                return self._message(source, key, entries[0])
-            reason = self._gone(source)
-            if reason is not None:
-                # The peer's last entries precede its notice: one more look finds them.
-                entries = self._read(key, 1, None)
-                if entries:
-                    return self._message(source, key, entries[0])
-                raise PeerGone(reason)
+    def _first(self, key: str, block_s: float | None) -> Any:
+        entries = self._read(key, 1, block_s)
+        return entries[0] if entries else None
 
     def close(self) -> None:
         if self._last_id:
@@ -84,7 +72,8 @@ class RedisStreamBackend(RedisListBackend):
         self._client.xdel(key, *(entry_id for entry_id, _ in entries))
         return entries
 
-    def _message(self, source: int, key: str, first: tuple[bytes, dict[bytes, Any]]) -> bytes:
+    def _message(self, source: int, key: str, first: Any) -> bytes:
+        """The message whose first entry, ``(id, fields)``, was just read from ``key``."""
         fields = first[1]
         if DATA in fields:
             return fields[DATA]
