@@ -11,15 +11,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# Debian packages the tests need (a real redis-server); installed once, as root.
+# Debian packages the tests need (real redis-server and rabbitmq-server); installed once, as root.
 # Rust actions (app.build=cargo) compile offline against Debian's packaged crates, found in
 # /usr/share/cargo/registry; Debian's own cargo comes along only where no toolchain is installed.
 RUST_CRATES := librust-serde-json-dev librust-serde-derive-dev librust-bytes-dev librust-libc-dev
 
 services:
-	@command -v redis-server >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q redis-server; \
-	  else echo "redis-server missing: run 'sudo apt-get install redis-server'"; exit 1; fi; }
+	@for server in redis-server rabbitmq-server; do \
+	  command -v $$server >/dev/null || PATH="$$PATH:/usr/sbin" command -v $$server >/dev/null || { \
+	    if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $$server || exit 1; \
+	    else echo "$$server missing: run 'sudo apt-get install $$server'"; exit 1; fi; }; \
+	done
 	@packages="$$(command -v cargo >/dev/null || echo cargo)"; \
 	ls -d /usr/share/cargo/registry/serde_json-* /usr/share/cargo/registry/serde_derive-* \
 	  /usr/share/cargo/registry/bytes-1.* /usr/share/cargo/registry/libc-0.2.* \

@@ -21,7 +21,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import detection, kmeans_e2e, overhead, rust_middleware, startup, throughput, vs_lithops
+from . import (
+    detection,
+    kmeans_e2e,
+    overhead,
+    packs,
+    rust_middleware,
+    startup,
+    throughput,
+    vs_lithops,
+)
 from .common import PROJECT, BenchError, Context, Outcome, Target, machine, markdown
 
 BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
@@ -32,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
     kmeans_e2e.NAME: kmeans_e2e.run,
     overhead.NAME: overhead.run,
     rust_middleware.NAME: rust_middleware.run,
+    packs.NAME: packs.run,
 }
 # The middleware benchmark is another engineer's script with its own CLI; it runs last.
 MIDDLEWARE = "middleware"

@@ -46,6 +46,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
+from runner.burst import catalog
 from runner.burst.pack import run_pack
 from runner.burst.spec import parse_pack_line
 
@@ -132,7 +133,7 @@ def bench_worker(args: dict[str, Any], burst: Any) -> dict[str, Any]:
 class Setup:
     """One burst: its shape and how packs reach each other."""
 
-    backend: str  # local | redis
+    backend: str  # a name of runner/burst/catalog.py: local, redis, rabbitmq, ...
     workers: int
     granularity: int
     chunk_kb: int | None = None
@@ -192,7 +193,10 @@ def run_burst(
 
 def measure(setup: Setup, plan: list[tuple[str, int, int]], uri: str) -> list[dict[str, Any]]:
     """One burst over the whole plan; one row per (op, size)."""
-    backend_type = "Local" if setup.backend == "local" else "RedisList"
+    kind = catalog.lookup(setup.backend)
+    if kind is None:
+        raise ValueError(f"unknown backend {setup.backend!r}; supported: {catalog.names()}")
+    backend_type = kind.backend_type
     envelopes = run_burst(setup, {"plan": plan}, {"backend_type": backend_type, "uri": uri})
     failed = [env for env in envelopes if env["error"]]
     if len(envelopes) != setup.workers or failed:

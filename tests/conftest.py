@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from runner.burst.catalog import RABBITMQ, REDIS, S3, ServerKind
+from runner.platform import servers
+from runner.platform.servers import RunningServer
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -59,33 +60,36 @@ def run_cli(tmp_path: Path, cache_dir: Path, data_dir: Path):
     return run
 
 
+def _server(kind: ServerKind) -> Iterator[RunningServer]:
+    """A real server on free loopback ports, started the way the embedded platform starts it."""
+    problem = servers.missing(kind)
+    if problem:
+        pytest.fail(f"{problem}: `make test` installs it")
+    with servers.started(kind) as running:
+        yield running
+
+
 @pytest.fixture(scope="session")
-def redis_uri() -> Iterator[str]:
-    """A real redis-server on a free loopback port, without persistence."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: `make test` installs it "
-                    "(or apt-get install redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
+def redis_server() -> Iterator[RunningServer]:
+    """A real redis-server, without persistence."""
+    yield from _server(REDIS)
+
+
+@pytest.fixture(scope="session")
+def redis_uri(redis_server: RunningServer) -> str:
+    return redis_server.uri
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_server() -> Iterator[RunningServer]:
+    """A private rabbitmq-server node (it takes some seconds to start: once per session)."""
+    yield from _server(RABBITMQ)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[RunningServer]:
+    """moto's S3 server as its own process, with the bucket the S3 backend writes to."""
+    yield from _server(S3)
 
 
 @pytest.fixture

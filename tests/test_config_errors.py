@@ -17,10 +17,12 @@ PACKAGE_APPS = Path(__file__).resolve().parent.parent / "ow_apps"
         (["app=foo"], "app=foo: no such app; choose one of "),
         (["platform=nope"], "platform=nope: no such platform; choose one of local, openwhisk"),
         (["app=sleep", "app.sleep_ms=x"], "app.sleep_ms"),
-        (["burst.backend=redis"], "burst.backend=redis needs burst.backend_uri"),
+        (["burst.backend=redis", "burst.backend_uri=amqp://127.0.0.1"],
+         "burst.backend_uri=amqp://127.0.0.1: burst.backend=redis needs a redis server, a URI "
+         "starting with redis:// or rediss:// or unix://"),
         (["burst.backend=carrier-pigeon"],
          "burst.backend: Invalid value 'carrier-pigeon', expected one of [local, redis, "
-         "redis_list]"),
+         "redis_list, redis_stream, rabbitmq, s3]"),
         (["invoke.concurrency=0"], "invoke.concurrency=0"),
         (["wait.poll_rate=0"], "wait.poll_rate=0.0: must be > 0 (list requests per second)"),
         # a key of another option of the same group

@@ -18,3 +18,8 @@ def byte_view(data: Any) -> memoryview:
     if view.c_contiguous and view.ndim > 0 and view.nbytes > 0:
         return view.cast("B")
     return memoryview(view.tobytes())
+
+
+# What a receive returns: bytes or bytearray, or, for a big message from a pack-mate, a
+# writable view of the shared memory it arrived in. All three wrap with numpy.frombuffer.
+Received = bytes | bytearray | memoryview

@@ -12,14 +12,37 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class ServerKind:
+    """A server some backends need, and how to get one on this machine."""
+
+    name: str
+    schemes: tuple[str, ...]  # URI schemes that address such a server
+    executable: str  # what the embedded platform starts when no URI is given
+    install: str  # what to do when ``executable`` is missing
+
+
+@dataclass(frozen=True)
 class BackendKind:
     backend_type: str  # the pack line's middleware.backend_info.backend_type (the fork's name)
     module: str  # the module of runner.burst.backends implementing it
-    needs_server: bool  # whether the pack line must carry a server URI
+    server: ServerKind | None  # the server its pack lines must name by URI, if any
+
+    @property
+    def needs_server(self) -> bool:
+        return self.server is not None
 
 
-_LOCAL = BackendKind("Local", "local", needs_server=False)
-_REDIS_LIST = BackendKind("RedisList", "redis_list", needs_server=True)
+REDIS = ServerKind("redis", ("redis", "rediss", "unix"), "redis-server",
+                   "apt-get install redis-server")
+RABBITMQ = ServerKind("rabbitmq", ("amqp", "amqps"), "rabbitmq-server",
+                      "apt-get install rabbitmq-server")
+S3 = ServerKind("s3", ("s3",), "moto_server", "pip install 'moto[server]'")
+
+_LOCAL = BackendKind("Local", "local", None)
+_REDIS_LIST = BackendKind("RedisList", "redis_list", REDIS)
+_REDIS_STREAM = BackendKind("RedisStream", "redis_stream", REDIS)
+_RABBITMQ = BackendKind("Rabbitmq", "rabbitmq", RABBITMQ)
+_S3 = BackendKind("S3", "s3", S3)
 
 # Names a user writes (burst.backend, ?backend=); the fork's clients spell them with
 # hyphens ("redis-list"), which `lookup` accepts as well.
@@ -27,6 +50,9 @@ BACKENDS: dict[str, BackendKind] = {
     "local": _LOCAL,
     "redis": _REDIS_LIST,
     "redis_list": _REDIS_LIST,
+    "redis_stream": _REDIS_STREAM,
+    "rabbitmq": _RABBITMQ,
+    "s3": _S3,
 }
 
 
@@ -38,6 +64,13 @@ def lookup(name: str) -> BackendKind | None:
 def by_type(backend_type: str) -> BackendKind | None:
     """The backend a pack line's ``backend_type`` names, or None."""
     return next((kind for kind in BACKENDS.values() if kind.backend_type == backend_type), None)
+
+
+def server_of_uri(uri: str) -> ServerKind | None:
+    """The kind of server a URI addresses, by its scheme (None: no server we know)."""
+    scheme = uri.partition("://")[0].lower()
+    servers = {kind.server for kind in BACKENDS.values() if kind.server is not None}
+    return next((server for server in servers if scheme in server.schemes), None)
 
 
 def names() -> str:

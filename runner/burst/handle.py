@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import collectives
+from .buffers import Received
 from .collectives import ReduceOp
 from .topology import Topology
 from .transport import COLLECTIVE_CHANNEL, P2P_CHANNEL, Transport
@@ -22,7 +23,7 @@ class _CollectiveLink:
     def send(self, dest: int, data: Any) -> None:
         self._transport.send(dest, COLLECTIVE_CHANNEL, data)
 
-    def recv(self, source: int) -> bytes | bytearray:
+    def recv(self, source: int) -> Received:
         return self._transport.recv(source, COLLECTIVE_CHANNEL)
 
 
@@ -30,8 +31,9 @@ class BurstHandle:
     """One worker's view of its burst, mirroring the Rust burst middleware's handle.
 
     Payloads are any bytes-like object (bytes, bytearray, memoryview, numpy
-    arrays through the buffer protocol). Received payloads are bytes or
-    bytearray, ready for ``numpy.frombuffer``. Every blocking call gives up at
+    arrays through the buffer protocol). Received payloads are bytes, bytearray
+    or (a big message from a pack-mate) a writable memoryview of shared memory,
+    all ready for ``numpy.frombuffer``. Every blocking call gives up at
     the activation's deadline with ``BurstTimeoutError`` naming the peer it
     waited for. Collectives must be called by all workers in the same order.
     """
@@ -55,7 +57,7 @@ class BurstHandle:
         """Send ``data`` to worker ``dest``; messages to one peer arrive in send order."""
         self._transport.send(dest, P2P_CHANNEL, data)
 
-    def recv(self, source: int) -> bytes | bytearray:
+    def recv(self, source: int) -> Received:
         """Receive the next message that worker ``source`` sent to this worker."""
         return self._transport.recv(source, P2P_CHANNEL)
 

@@ -6,6 +6,7 @@ import threading
 import time
 from collections import deque
 
+from .buffers import Received
 from .deadline import Deadline
 from .errors import BurstError
 
@@ -20,11 +21,11 @@ class Mailbox:
     """
 
     def __init__(self) -> None:
-        self._queues: dict[Key, deque[bytes | bytearray]] = {}
+        self._queues: dict[Key, deque[Received]] = {}
         self._cond = threading.Condition()
         self._failure: BaseException | None = None
 
-    def put(self, key: Key, payload: bytes | bytearray) -> None:
+    def put(self, key: Key, payload: Received) -> None:
         with self._cond:
             self._queues.setdefault(key, deque()).append(payload)
             self._cond.notify_all()
@@ -35,7 +36,7 @@ class Mailbox:
             self._failure = exc
             self._cond.notify_all()
 
-    def get(self, key: Key, deadline: Deadline, within: float) -> bytes | bytearray | None:
+    def get(self, key: Key, deadline: Deadline, within: float) -> Received | None:
         """Pop the oldest message for ``key``, waiting at most ``within`` seconds for one.
 
         Returns None when none came in that time, so the caller can check on the

@@ -42,6 +42,9 @@ MAX_DEADLINE_MARGIN_S = 1.0
 # A memory file system, where a pack's sockets and notices go when the system has one.
 MEMORY_DIR = "/dev/shm"
 PACK_DIR_PREFIX = "burst-pack-"
+# Pack-mates hand payloads of this size and more over as shared-memory segments, when the
+# pack directory is in memory; below it the socket is as fast (bench/packs.py).
+SEGMENTS_FROM = 1 << 20
 
 Prctl = Callable[..., int]
 
@@ -58,6 +61,7 @@ class _Fork:
     parent: int
     prctl: Prctl | None
     gate: _StartGate
+    segments_from: int | None
 
 
 @dataclass
@@ -92,8 +96,10 @@ def run_pack(
     pack_dir = _make_pack_dir()
     notices = PackNotices(spec, pack_dir)
     gate = _StartGate()
+    in_memory = pack_dir.startswith(MEMORY_DIR + os.sep)
     fork = _Fork(
-        spec, main, pack_dir, deadline, tuple(child_close_fds), os.getpid(), _find_prctl(), gate
+        spec, main, pack_dir, deadline, tuple(child_close_fds), os.getpid(), _find_prctl(), gate,
+        SEGMENTS_FROM if in_memory else None,
     )
     children: list[_Child] = []
     try:
@@ -209,7 +215,7 @@ def _spawn(fork: _Fork, worker: int, params: Any) -> _Child:
             _enter_child(fork.parent, fork.close_fds, fork.prctl)
             run_worker(
                 fork.spec, worker, params, fork.main, fork.pack_dir, fork.deadline,
-                pipe_reporter(write_fd), lambda: fork.gate.wait(fork.parent),
+                pipe_reporter(write_fd), lambda: fork.gate.wait(fork.parent), fork.segments_from,
             )
             code = 0
         finally:

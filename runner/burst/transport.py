@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .backends.base import Backend
-from .buffers import byte_view
+from .buffers import Received, byte_view
 from .deadline import Deadline
 from .errors import BurstPeerError, BurstTimeoutError, DeadlineExpired, PeerGone
 from .topology import Topology
@@ -49,7 +49,7 @@ class Transport:
         except PeerGone as exc:
             raise BurstPeerError(f"{self._name(dest)} {exc}") from None
 
-    def recv(self, source: int, channel: int) -> bytes | bytearray:
+    def recv(self, source: int, channel: int) -> Received:
         backend = self._backend(source)
         try:
             return backend.recv(source, channel, self.deadline)

@@ -24,10 +24,18 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def open_transport(spec: PackSpec, worker: int, pack_dir: str, deadline: Deadline) -> Transport:
-    """Pack-mates meet in ``pack_dir``; other packs are reached through the burst's backend."""
+def open_transport(
+    spec: PackSpec, worker: int, pack_dir: str, deadline: Deadline, segments_from: int | None
+) -> Transport:
+    """Pack-mates meet in ``pack_dir``; other packs are reached through the burst's backend.
+
+    ``segments_from``: the payload size from which pack-mates exchange shared-memory
+    segments instead of streaming the bytes (None: never).
+    """
     topology = spec.topology
-    local = LocalBackend(pack_dir, worker, backlog=len(spec.worker_ids))
+    local = LocalBackend(
+        pack_dir, worker, backlog=len(spec.worker_ids), segments_from=segments_from
+    )
     remote = None
     if len(topology.groups) > 1:
         try:
@@ -47,6 +55,7 @@ def run_worker(
     deadline: Deadline,
     report: Callable[[dict[str, Any]], None],
     released: Callable[[], None] = lambda: None,
+    segments_from: int | None = None,
 ) -> None:
     """Run ``main(params, handle)`` and ``report`` a start record, then the final envelope.
 
@@ -61,7 +70,7 @@ def run_worker(
     error: str | None = None
     transport: Transport | None = None
     try:
-        transport = open_transport(spec, worker, pack_dir, deadline)
+        transport = open_transport(spec, worker, pack_dir, deadline, segments_from)
         handle = BurstHandle(transport)
         released()
         start = now_ms()

@@ -9,9 +9,10 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from runner.burst.catalog import BACKENDS
+from runner.burst.catalog import BACKENDS, server_of_uri
 from runner.config.errors import ConfigError, Incompatible, describe
 from runner.config.schema import Mode, PlatformName, StorageKind
+from runner.platform.servers import missing
 
 
 def _positive(key: str, value: Any, minimum: int = 1) -> None:
@@ -61,6 +62,22 @@ def check_api_host(key: str, value: str, default_scheme: str | None = None) -> s
     return text
 
 
+def _check_backend_server(backend: str, uri: str | None) -> None:
+    """The embedded platform starts a missing server itself: it must be installed."""
+    server = BACKENDS[backend].server
+    if server is None:
+        return
+    if uri is None:
+        problem = missing(server)
+        if problem:
+            raise ConfigError(f"burst.backend={backend} on platform=local starts "
+                              f"{server.executable}, but {problem}; or set burst.backend_uri")
+    elif server_of_uri(uri) != server:
+        schemes = " or ".join(f"{scheme}://" for scheme in server.schemes)
+        raise ConfigError(f"burst.backend_uri={uri}: burst.backend={backend} needs a "
+                          f"{server.name} server, a URI starting with {schemes}")
+
+
 def validate(cfg: DictConfig) -> None:
     """Checks what types alone do not; raises ConfigError on the first bad key."""
     _positive("workers", cfg.workers)
@@ -85,13 +102,9 @@ def validate(cfg: DictConfig) -> None:
     _check_storage(cfg.storage)
     if cfg.platform.name == PlatformName.openwhisk and cfg.platform.api_host is not None:
         check_api_host("platform.api_host", cfg.platform.api_host)
-    backend = str(cfg.burst.backend)
     # a cluster configures its backend servers itself; the embedded platform is told here
-    embedded = cfg.platform.name == PlatformName.local
-    if embedded and BACKENDS[backend].needs_server and not cfg.burst.backend_uri:
-        raise ConfigError(
-            f"burst.backend={backend} needs burst.backend_uri (e.g. redis://127.0.0.1:6379)"
-        )
+    if cfg.platform.name == PlatformName.local:
+        _check_backend_server(str(cfg.burst.backend), cfg.burst.backend_uri)
 
 
 def app_params(cfg: DictConfig, schema: type) -> Any:

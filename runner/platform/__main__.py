@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from pathlib import Path
 from aiohttp import web
 
 from runner.burst import catalog
+from runner.platform import servers
 from runner.platform.cgroups import CgroupTree, Unavailable, open_tree
 from runner.platform.controller import Controller
 from runner.platform.pool import usable_cpus
@@ -91,7 +93,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=sorted(catalog.BACKENDS),
         help="backend of burst requests that name none",
     )
-    parser.add_argument("--backend-uri", help="server URI for remote backends, e.g. redis://...")
+    parser.add_argument(
+        "--backend-uri",
+        help="server of the remote backend (redis://..., amqp://..., s3://...); without it, "
+        "one is started for the platform's lifetime on a free loopback port",
+    )
     parser.add_argument(
         "--max-payload-mb",
         type=_megabytes,
@@ -225,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     if args is None:
         return 0  # started ahead for a run that did not need it
-    if catalog.BACKENDS[args.burst_backend].needs_server and not args.backend_uri:
-        sys.exit(f"--burst-backend {args.burst_backend} needs --backend-uri")
+    problem = backend_problem(args.burst_backend, args.backend_uri)
+    if problem:
+        sys.exit(problem)
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
     )
@@ -245,8 +252,42 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def backend_problem(backend: str, backend_uri: str | None) -> str | None:
+    """Why the platform cannot serve ``--burst-backend`` bursts, in one line, or None."""
+    server = catalog.BACKENDS[backend].server
+    if server is None:
+        return None
+    if backend_uri is None:
+        problem = servers.missing(server)
+        return problem and f"--burst-backend {backend}: {problem}, or give --backend-uri"
+    if catalog.server_of_uri(backend_uri) != server:
+        return (f"--burst-backend {backend} needs a {server.name} server: --backend-uri "
+                f"must start with {' or '.join(s + '://' for s in server.schemes)}")
+    return None
+
+
 def _run(args: argparse.Namespace, cgroups: CgroupTree | None) -> None:
-    """Serve until told to stop; the workdir made for this run goes with it."""
+    """Serve until told to stop; the workdir and the backend server made for this run go with it.
+
+    Without ``--backend-uri``, a backend that needs a server gets a private one
+    (``servers.py``), started before the platform listens.
+    """
+    server = catalog.BACKENDS[args.burst_backend].server
+    with contextlib.ExitStack() as stack:
+        if server is not None and not args.backend_uri:
+            try:
+                running = stack.enter_context(servers.started(server))
+            except servers.ServerError as exc:
+                sys.exit(f"--burst-backend {args.burst_backend}: {exc}")
+            args.backend_uri = running.uri
+            logging.getLogger("runner.platform.start").info(
+                "backend server: %s at %s (pid %d)", server.executable, running.uri,
+                running.process.pid,
+            )
+        _serve_with(args, cgroups)
+
+
+def _serve_with(args: argparse.Namespace, cgroups: CgroupTree | None) -> None:
     user, key = args.auth or _random_auth()
     workdir, owned = _prepare_workdir(args.workdir)
     settings = Settings(

@@ -26,11 +26,13 @@ def backend_type(name: str, backend_uri: str | None) -> str:
     if kind is None:
         raise ApiError(400, f"Unknown burst backend '{name}'; supported backends: "
                             f"{catalog.names()}.")
-    if kind.needs_server and not backend_uri:
+    if kind.server is not None and (
+        not backend_uri or catalog.server_of_uri(backend_uri) != kind.server
+    ):
         raise ApiError(
             400,
-            f"The burst backend '{name}' needs a server URI, but the platform was started "
-            "without --backend-uri.",
+            f"The burst backend '{name}' needs a {kind.server.name} server, but this platform "
+            f"has none (start it with --burst-backend {name}, or a --backend-uri of one).",
         )
     return kind.backend_type
 

@@ -1,4 +1,5 @@
-"""Fixtures for the burst middleware tests: action directories (Redis: tests/conftest.py)."""
+"""Fixtures for the burst middleware tests: action directories and every backend (servers:
+tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.backends import (
+    REMOTE_TYPES,
+    SERVER_FIXTURE,
+    BackendCase,
+    local_case,
+    remote_case,
+)
 from tests.helpers.burst import ActionProcess, build_action
 
 
@@ -34,3 +42,11 @@ def local_uri() -> Iterator[str]:
     path = tempfile.mkdtemp(prefix="bt-", dir="/tmp")
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", params=["Local", *REMOTE_TYPES])
+def backend_case(request: pytest.FixtureRequest) -> BackendCase:
+    """Each inter-pack backend in turn, its server started once per session."""
+    if request.param == "Local":
+        return local_case()
+    return remote_case(request.param, request.getfixturevalue(SERVER_FIXTURE[request.param]))

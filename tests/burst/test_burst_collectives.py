@@ -10,13 +10,16 @@ import hashlib
 import random
 import tempfile
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers.burst import leftover_keys, run_burst
+from runner.burst import pack
+from tests.helpers.backends import BackendCase
+from tests.helpers.burst import run_burst
 
 SUM_LEN = 16
 
@@ -107,9 +110,32 @@ FAST = settings(
 )
 
 
+@pytest.mark.parametrize("shared_memory", [False, True], ids=["socket", "shared_memory"])
+@settings(FAST, max_examples=6)
+@given(data=st.data(), chunk_kb=st.sampled_from([None, 1, 3]))
+def test_collectives_on_every_backend(
+    backend_case: BackendCase, shared_memory: bool, data: st.DataObject, chunk_kb: int | None
+) -> None:
+    """``shared_memory``: pack-mates exchange every non-empty message as a segment."""
+    size, granularity, root, seed = data.draw(burst_shapes(max_size=backend_case.max_workers))
+    burst_id = f"h{seed}-{size}-{granularity}"
+    with mock.patch.object(pack, "SEGMENTS_FROM", 1 if shared_memory else None):
+        envelopes = run_burst(
+            every_collective,
+            [{"seed": seed, "root": root}] * size,
+            granularity,
+            backend_case.info(),
+            burst_id=burst_id,
+            timeout_s=60,
+            chunk_size=chunk_kb,
+        )
+    check_burst(envelopes, seed, root)
+    assert backend_case.leftovers(burst_id) == [], "a finished burst leaves nothing behind"
+
+
 @FAST
 @given(shape=burst_shapes())
-def test_collectives_local(shape: tuple[int, int, int, int]) -> None:
+def test_collectives_local_up_to_64_workers(shape: tuple[int, int, int, int]) -> None:
     size, granularity, root, seed = shape
     with tempfile.TemporaryDirectory(dir="/tmp") as uri:
         envelopes = run_burst(
@@ -133,20 +159,3 @@ def test_collectives_local_fixed_shapes(size: int, granularity: int) -> None:
             burst_id="fixed",
         )
     check_burst(envelopes, 1234, size - 1)
-
-
-@settings(FAST, max_examples=6)
-@given(shape=burst_shapes(max_size=24), chunk_kb=st.sampled_from([None, 1, 3]))
-def test_collectives_redis(redis_uri: str, shape: tuple[int, int, int, int], chunk_kb) -> None:
-    size, granularity, root, seed = shape
-    burst_id = f"h{seed}-{size}-{granularity}"
-    envelopes = run_burst(
-        every_collective,
-        [{"seed": seed, "root": root}] * size,
-        granularity,
-        {"backend_type": "RedisList", "uri": redis_uri},
-        burst_id=burst_id,
-        chunk_size=chunk_kb,
-    )
-    check_burst(envelopes, seed, root)
-    assert leftover_keys(redis_uri, burst_id) == [], "a finished burst leaves no keys"

@@ -15,15 +15,11 @@ from typing import Any
 import pytest
 
 from runner.burst.launcher import ActionLoader, handle_line
+from tests.helpers.backends import BACKEND_TYPES, backend_for
 from tests.helpers.burst import run_burst
 
 DEADLINE_S = 30.0
 PROMPT_S = 6.0
-
-
-def backend_for(backend_type: str, local_dir: str, request: pytest.FixtureRequest) -> dict:
-    uri = local_dir if backend_type == "Local" else request.getfixturevalue("redis_uri")
-    return {"backend_type": backend_type, "uri": uri}
 
 
 def raises_mid_collective(args: dict[str, Any], burst: Any) -> dict[str, Any]:
@@ -34,7 +30,7 @@ def raises_mid_collective(args: dict[str, Any], burst: Any) -> dict[str, Any]:
     return {"got": bytes(data).decode()}
 
 
-@pytest.mark.parametrize("backend_type", ["Local", "RedisList"])
+@pytest.mark.parametrize("backend_type", BACKEND_TYPES)
 def test_peers_of_a_raising_worker_stop_at_once(
     backend_type: str, request: pytest.FixtureRequest
 ) -> None:
@@ -42,7 +38,8 @@ def test_peers_of_a_raising_worker_stop_at_once(
         backend = backend_for(backend_type, local_dir, request)
         started = time.time()
         envelopes = run_burst(
-            raises_mid_collective, [{"culprit": 4}] * 6, 4, backend, "fail", DEADLINE_S
+            raises_mid_collective, [{"culprit": 4}] * 6, 4, backend, f"fail-{backend_type}",
+            DEADLINE_S,
         )
     assert time.time() - started < PROMPT_S, "peers must not wait for the deadline"
     assert envelopes[4]["error"] == "ValueError: boom"
@@ -63,7 +60,7 @@ def waits_on_the_next(args: dict[str, Any], burst: Any) -> dict[str, Any]:
     return {"got": bytes(burst.recv(me + 1)).decode()}
 
 
-@pytest.mark.parametrize("backend_type", ["Local", "RedisList"])
+@pytest.mark.parametrize("backend_type", BACKEND_TYPES)
 @pytest.mark.parametrize(
     ("how", "cause"),
     [("raise", "failed: ValueError: boom"), ("kill", "died (signal 9, SIGKILL)")],
@@ -74,7 +71,8 @@ def test_a_chain_of_waiters_unwinds_and_says_who_waited_on_whom(
     with tempfile.TemporaryDirectory(dir="/tmp") as local_dir:
         backend = backend_for(backend_type, local_dir, request)
         started = time.time()
-        envelopes = run_burst(waits_on_the_next, [{"how": how}] * 5, 2, backend, how, DEADLINE_S)
+        envelopes = run_burst(waits_on_the_next, [{"how": how}] * 5, 2, backend,
+                              f"{how}-{backend_type}", DEADLINE_S)
     assert time.time() - started < PROMPT_S
     expected = f"worker 4 (group 2) {cause}"
     if how == "raise":

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.burst import leftover_keys, pack_lines
+from tests.helpers.backends import BACKEND_TYPES, backend_for, leftovers
+from tests.helpers.burst import pack_lines
 
 RING_ACTION = """
 import os
@@ -30,15 +31,14 @@ def main(args, burst):
 """
 
 
-@pytest.mark.parametrize("backend_type", ["Local", "RedisList"])
+@pytest.mark.parametrize("backend_type", BACKEND_TYPES)
 def test_ten_workers_in_packs_of_three_ring_and_broadcast(
     spawn_action, local_uri: str, backend_type: str, request: pytest.FixtureRequest
 ) -> None:
     size, granularity = 10, 3
     params = [{"tag": 100 + w} for w in range(size)]
-    uri = local_uri if backend_type == "Local" else request.getfixturevalue("redis_uri")
-    backend = {"backend_type": backend_type, "uri": uri}
-    lines = pack_lines(params, granularity, backend, "b1")
+    backend = backend_for(backend_type, local_uri, request)
+    lines = pack_lines(params, granularity, backend, f"b1-{backend_type}")
     assert len(lines) == 4
     procs = spawn_action(RING_ACTION, count=len(lines))
     for proc, line in zip(procs, lines, strict=True):
@@ -60,15 +60,16 @@ def test_ten_workers_in_packs_of_three_ring_and_broadcast(
         pids = {env["result"]["pid"] for env in answer}
         assert proc.pid not in pids and len(pids) == len(answer), "one forked process per worker"
     # Warm containers: the same processes serve the next burst.
-    lines = pack_lines(params, granularity, backend, "b2")
+    lines = pack_lines(params, granularity, backend, f"b2-{backend_type}")
     for proc, line in zip(procs, lines, strict=True):
         proc.send(line)
     again = [env for proc in procs for env in proc.answer()]
     assert all(env["error"] is None for env in again)
     assert all(proc.close() == 0 for proc in procs)
     assert not [name for name in os.listdir(local_uri) if name.endswith(".sock")]
-    if backend_type == "RedisList":
-        assert leftover_keys(uri, "b1") == leftover_keys(uri, "b2") == []
+    if backend_type != "Local":
+        for burst_id in (f"b1-{backend_type}", f"b2-{backend_type}"):
+            assert leftovers(backend_type, request, burst_id) == []
 
 
 def test_dead_worker_gets_an_envelope_and_peers_stop_at_once(spawn_action, local_uri) -> None:
@@ -119,6 +120,9 @@ def wait_for_files(directory: Path, names: list[str], timeout: float = 15.0) -> 
     [
         ("Local", "died (its socket no longer accepts connections)"),
         ("RedisList", "died (its pack stopped sending heartbeats)"),
+        ("RedisStream", "died (its pack stopped sending heartbeats)"),
+        ("Rabbitmq", "died (its pack's connection to RabbitMQ dropped)"),
+        ("S3", "died (its pack stopped sending heartbeats)"),
     ],
 )
 def test_a_killed_pack_is_noticed_by_the_other_packs(
@@ -126,9 +130,9 @@ def test_a_killed_pack_is_noticed_by_the_other_packs(
     request: pytest.FixtureRequest,
 ) -> None:
     """The whole container goes (SIGKILL to the launcher): nobody of that pack can say so."""
-    uri = local_uri if backend_type == "Local" else request.getfixturevalue("redis_uri")
-    backend = {"backend_type": backend_type, "uri": uri}
-    lines = pack_lines([{"ready": str(tmp_path)}] * 4, 2, backend, "killed", timeout_s=30)
+    backend = backend_for(backend_type, local_uri, request)
+    lines = pack_lines([{"ready": str(tmp_path)}] * 4, 2, backend, f"killed-{backend_type}",
+                       timeout_s=30)
     procs = spawn_action(WAITS_ACROSS_PACKS, count=2)
     for proc, line in zip(procs, lines, strict=True):
         proc.send(line)
@@ -143,15 +147,15 @@ def test_a_killed_pack_is_noticed_by_the_other_packs(
     ]
 
 
-@pytest.mark.parametrize("backend_type", ["Local", "RedisList"])
+@pytest.mark.parametrize("backend_type", BACKEND_TYPES)
 def test_a_peer_that_never_arrives_ends_at_the_deadline(
     spawn_action, local_uri: str, tmp_path: Path, backend_type: str,
     request: pytest.FixtureRequest,
 ) -> None:
     """No pack 1 at all: nothing says it failed, so the deadline is what ends the wait."""
-    uri = local_uri if backend_type == "Local" else request.getfixturevalue("redis_uri")
-    backend = {"backend_type": backend_type, "uri": uri}
-    lines = pack_lines([{"ready": str(tmp_path)}] * 4, 2, backend, "absent", timeout_s=3)
+    backend = backend_for(backend_type, local_uri, request)
+    lines = pack_lines([{"ready": str(tmp_path)}] * 4, 2, backend, f"absent-{backend_type}",
+                       timeout_s=3)
     (proc,) = spawn_action(WAITS_ACROSS_PACKS)
     started = time.time()
     proc.send(lines[0])

@@ -1,15 +1,15 @@
-"""Payload sizes from empty to 16 MiB and numpy arrays, through both backends."""
+"""Payload sizes from empty to 16 MiB and numpy arrays, through every backend."""
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from typing import Any
 
 import numpy as np
 import pytest
 
-from tests.helpers.burst import leftover_keys, run_burst
+from tests.helpers.backends import BackendCase
+from tests.helpers.burst import run_burst
 
 MiB = 1 << 20
 RING_SIZES = [0, 1, 64 * 1024, 64 * 1024 + 7, MiB + 3, 16 * MiB]
@@ -58,24 +58,12 @@ def check(envelopes: list[dict[str, Any]]) -> None:
         assert result["a2a"] == [sha(block(2 * MiB + 1, src * 1000 + me)) for src in range(size)]
 
 
-def test_big_payloads_local() -> None:
-    with tempfile.TemporaryDirectory(dir="/tmp") as uri:
-        envelopes = run_burst(
-            big_messages, [{}] * 5, 2, {"backend_type": "Local", "uri": uri}, "big", timeout_s=60
-        )
-    check(envelopes)
-
-
 @pytest.mark.parametrize("chunk_kb", [None, 1000])
-def test_big_payloads_redis(redis_uri: str, chunk_kb: int | None) -> None:
-    envelopes = run_burst(
-        big_messages,
-        [{}] * 5,
-        2,
-        {"backend_type": "RedisList", "uri": redis_uri},
-        f"big-{chunk_kb}",
-        timeout_s=60,
-        chunk_size=chunk_kb,
-    )
+def test_big_payloads(backend_case: BackendCase, chunk_kb: int | None) -> None:
+    if backend_case.backend_type == "Local" and chunk_kb is not None:
+        pytest.skip("the Local backend does not chunk")
+    burst_id = f"big-{chunk_kb}"
+    envelopes = run_burst(big_messages, [{}] * 5, 2, backend_case.info(), burst_id, timeout_s=90,
+                          chunk_size=chunk_kb)
     check(envelopes)
-    assert leftover_keys(redis_uri, f"big-{chunk_kb}") == []
+    assert backend_case.leftovers(burst_id) == []

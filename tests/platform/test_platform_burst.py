@@ -80,18 +80,23 @@ def test_burst_errors(platform: Any) -> None:
     assert "16 worker slots" in too_big.json()["error"]
     for body in ({"value": []}, {"value": {}}, [1], {"value": [1, 2]}):
         assert platform.invoke("burst2", body, burst="true").status_code == 400
-    for name in ("redis", "redis-list"):  # the fork's clients spell it with a hyphen
+    # the fork's clients spell names with hyphens; a local platform has no servers
+    for name, server in (("redis", "redis"), ("redis-list", "redis"), ("redis-stream", "redis"),
+                         ("rabbitmq", "rabbitmq"), ("s3", "s3")):
         no_uri = platform.invoke("burst2", {"value": [{}]}, burst="true", backend=name)
         assert no_uri.status_code == 400
-        assert "--backend-uri" in no_uri.json()["error"]
-    # a backend the middleware does not implement (the fork knows these names) is refused
-    # with the one list the runner's schema and the middleware share
-    for name in ("carrier-pigeon", "rabbitmq", "redis-stream", "s3"):
+        assert no_uri.json()["error"] == (
+            f"The burst backend '{name}' needs a {server} server, but this platform has none "
+            f"(start it with --burst-backend {name}, or a --backend-uri of one).")
+    # a backend the middleware does not implement is refused with the one list the runner's
+    # schema and the middleware share
+    for name in ("carrier-pigeon", "dragonfly"):
         unknown = platform.invoke("burst2", {"value": [{}]}, burst="true", backend=name)
         assert unknown.status_code == 400
         assert unknown.json()["error"] == (f"Unknown burst backend '{name}'; supported "
                                            f"backends: {', '.join(catalog.BACKENDS)}.")
-    assert list(catalog.BACKENDS) == ["local", "redis", "redis_list"]
+    assert list(catalog.BACKENDS) == ["local", "redis", "redis_list", "redis_stream",
+                                      "rabbitmq", "s3"]
     zero = platform.invoke("burst2", {"value": [{}]}, burst="true", granularity="0")
     assert zero.status_code == 400
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from ..buffers import Received
 from ..deadline import Deadline
 
 # How often a pack's parent proves its pack alive on boards that need it.
@@ -27,7 +28,7 @@ class Backend(ABC):
         """Deliver ``payload`` (a flat byte view, not kept after return) to ``dest``."""
 
     @abstractmethod
-    def recv(self, source: int, channel: int, deadline: Deadline) -> bytes | bytearray:
+    def recv(self, source: int, channel: int, deadline: Deadline) -> Received:
         """Return the oldest undelivered message from ``source`` on ``channel``."""
 
     @abstractmethod

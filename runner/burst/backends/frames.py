@@ -13,6 +13,8 @@ import struct
 from collections.abc import Callable
 
 HEADER = struct.Struct("<iiQ")
+# A channel bit only pack-mates set: the payload is the name of a shared-memory segment.
+SEGMENT = 1 << 30
 BUFFER_SIZE = 64 * 1024
 # Bounded work per wake-up, so one fast sender cannot starve the other connections.
 MAX_READS_PER_PUMP = 64

@@ -20,13 +20,15 @@ import socket
 import threading
 import time
 
+from ..buffers import Received
 from ..deadline import Deadline
 from ..errors import BurstError, DeadlineExpired, PeerGone
 from ..mailbox import Mailbox
 from ..spec import MiddlewareSpec
 from ..topology import Topology
 from .base import Backend, StatusBoard
-from .frames import HEADER, FrameReader
+from .frames import HEADER, SEGMENT, FrameReader
+from .segments import SegmentWriter, map_segment
 
 # Payloads up to this size are joined with their header into one write.
 SMALL_PAYLOAD = 64 * 1024
@@ -108,10 +110,21 @@ class LocalBoard(StatusBoard):
 
 
 class LocalBackend(Backend):
-    """Unix-socket transport among the workers whose sockets live in ``directory``."""
+    """Unix-socket transport among the workers whose sockets live in ``directory``.
 
-    def __init__(self, directory: str, worker_id: int, backlog: int = 128) -> None:
+    With ``segments_from`` (pack-mates only, ``directory`` in memory), payloads of
+    at least that many bytes travel as shared-memory segments (``segments.py``):
+    the stream then carries a frame whose channel has the ``SEGMENT`` bit and
+    whose payload is the segment's descriptor (length and name). Streams between
+    packs never do.
+    """
+
+    def __init__(
+        self, directory: str, worker_id: int, backlog: int = 128, segments_from: int | None = None
+    ) -> None:
         self._directory = directory
+        self._segments_from = segments_from or 0
+        self._segments = SegmentWriter(directory, worker_id) if segments_from else None
         self._me = worker_id
         self._path = socket_path(directory, worker_id)
         self._mailbox = Mailbox()
@@ -133,6 +146,10 @@ class LocalBackend(Backend):
         self._closed = False
 
     def send(self, dest: int, channel: int, payload: memoryview, deadline: Deadline) -> None:
+        if self._segments is not None and len(payload) >= self._segments_from:
+            name = self._segments.write(payload)
+            if name is not None:  # else the memory file system is full: use the stream
+                channel, payload = channel | SEGMENT, memoryview(name)
         header = HEADER.pack(self._me, channel, len(payload))
         with self._send_lock:
             sock = self._connection(dest, deadline)
@@ -149,7 +166,7 @@ class LocalBackend(Backend):
                 posted = read_failure(self._directory, dest)
                 raise PeerGone(posted or f"closed its connection ({exc.strerror or exc})") from exc
 
-    def recv(self, source: int, channel: int, deadline: Deadline) -> bytes | bytearray:
+    def recv(self, source: int, channel: int, deadline: Deadline) -> Received:
         key = (source, channel)
         next_probe = time.monotonic() + PROBE_EVERY_S
         while True:
@@ -277,7 +294,15 @@ class LocalBackend(Backend):
                 return
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
             conn.setblocking(False)
-            selector.register(conn, selectors.EVENT_READ, FrameReader(conn, self._mailbox.put))
+            selector.register(conn, selectors.EVENT_READ, FrameReader(conn, self._deliver))
+
+    def _deliver(self, key: tuple[int, int], payload: Received) -> None:
+        source, channel = key
+        if channel & SEGMENT and self._segments is not None:
+            segment = map_segment(self._directory, bytes(payload))
+            self._mailbox.put((source, channel & ~SEGMENT), segment)
+        else:
+            self._mailbox.put(key, payload)
 
 
 def _listen(path: str, backlog: int) -> socket.socket:

@@ -20,6 +20,7 @@ from typing import Any
 
 import redis
 
+from ..buffers import Received
 from ..deadline import Deadline
 from ..errors import BurstError, PeerGone
 from ..spec import MiddlewareSpec
@@ -104,20 +105,27 @@ class RedisListBackend(Backend):
         pipe.pexpireat(key, self._expire_at_ms)
         pipe.execute()
 
-    def recv(self, source: int, channel: int, deadline: Deadline) -> bytes | bytearray:
+    def recv(self, source: int, channel: int, deadline: Deadline) -> Received:
         key = self._keys.messages(source, self._me, channel)
         while True:
             block = max(min(deadline.check(), WATCH_EVERY_S), MIN_BLOCK_S)
-            reply = self._client.blpop([key], timeout=block)
-            if reply is not None:
-                return self._message(source, key, reply[1])
+            first = self._first(key, block)
+            if first is not None:
+                return self._message(source, key, first)
             reason = self._gone(source)
             if reason is not None:
                 # The peer's last pushes precede its notice: one more look finds them.
-                first = self._client.lpop(key)
+                first = self._first(key, None)
                 if first is not None:
                     return self._message(source, key, first)
                 raise PeerGone(reason)
+
+    def _first(self, key: str, block_s: float | None) -> Any:
+        """The oldest element of ``key``, removed; waiting up to ``block_s`` (None: not at all)."""
+        if block_s is None:
+            return self._client.lpop(key)
+        reply = self._client.blpop([key], timeout=block_s)
+        return None if reply is None else reply[1]
 
     def close(self) -> None:
         self._client.close()
