@@ -41,7 +41,7 @@ def _rows(path: Path) -> pd.DataFrame:
 def test_a_wrong_answer_is_status_invalid_and_exit_1(tmp_path, cache_dir):
     run_dir = tmp_path / "run"
     done = subprocess.run(_runner(run_dir, cache_dir, "app=offbyone", "mode=map", "workers=3",
-                                  "burst.granularity=2", "burst.chunk_size=64"),
+                                  "burst.granularity=2", "burst.backend=rabbitmq"),
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
     assert done.stderr.splitlines() == [

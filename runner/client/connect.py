@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 from runner.client import embedded
 from runner.client.embedded import Connection
 from runner.client.openwhisk import OpenWhiskClient, notice_on_stderr
-from runner.config import ConfigError, PlatformName
+from runner.config import ConfigError, Mode, PlatformName
 from runner.config.checks import check_api_host
 
 
@@ -72,9 +72,12 @@ def from_config(cfg: DictConfig, run_dir: Path,
     platform = cfg.platform
     pool = cfg.invoke.concurrency + 1  # the invoking threads and the poller
     if platform.name == PlatformName.local:
+        # burst.* does not apply to a map run: its platform needs no backend server
+        burst = cfg.mode == Mode.burst
         return embedded.connect(
             run_dir, embedded.command(platform.invokers, platform.slots, platform.max_starting,
-                                      cfg.burst.backend.value, cfg.burst.backend_uri),
+                                      cfg.burst.backend.value if burst else "local",
+                                      cfg.burst.backend_uri if burst else None),
             platform.startup_timeout_s, pool, keep_platform)
     return cluster(platform.api_host, platform.auth, platform.namespace, platform.insecure,
                    platform.ca_bundle, pool)

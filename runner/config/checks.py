@@ -102,8 +102,9 @@ def validate(cfg: DictConfig) -> None:
     _check_storage(cfg.storage)
     if cfg.platform.name == PlatformName.openwhisk and cfg.platform.api_host is not None:
         check_api_host("platform.api_host", cfg.platform.api_host)
-    # a cluster configures its backend servers itself; the embedded platform is told here
-    if cfg.platform.name == PlatformName.local:
+    # a cluster configures its backend servers itself; the embedded platform is told here,
+    # and only for a burst: a map run ignores burst.*
+    if cfg.platform.name == PlatformName.local and cfg.mode == Mode.burst:
         _check_backend_server(str(cfg.burst.backend), cfg.burst.backend_uri)
 
 
