@@ -26,6 +26,7 @@ class BackendKind:
     backend_type: str  # the pack line's middleware.backend_info.backend_type (the fork's name)
     module: str  # the module of runner.burst.backends implementing it
     server: ServerKind | None  # the server its pack lines must name by URI, if any
+    in_rust: bool = False  # the Rust middleware (runner/build/crates) speaks it too
 
     @property
     def needs_server(self) -> bool:
@@ -38,8 +39,8 @@ RABBITMQ = ServerKind("rabbitmq", ("amqp", "amqps"), "rabbitmq-server",
                       "apt-get install rabbitmq-server")
 S3 = ServerKind("s3", ("s3",), "moto_server", "pip install 'moto[server]'")
 
-_LOCAL = BackendKind("Local", "local", None)
-_REDIS_LIST = BackendKind("RedisList", "redis_list", REDIS)
+_LOCAL = BackendKind("Local", "local", None, in_rust=True)
+_REDIS_LIST = BackendKind("RedisList", "redis_list", REDIS, in_rust=True)
 _REDIS_STREAM = BackendKind("RedisStream", "redis_stream", REDIS)
 _RABBITMQ = BackendKind("Rabbitmq", "rabbitmq", RABBITMQ)
 _S3 = BackendKind("S3", "s3", S3)
@@ -73,6 +74,6 @@ def server_of_uri(uri: str) -> ServerKind | None:
     return next((server for server in servers if scheme in server.schemes), None)
 
 
-def names() -> str:
-    """The supported names, for error messages."""
-    return ", ".join(BACKENDS)
+def names(rust: bool = False) -> str:
+    """The supported names (of Rust burst actions, with `rust`), for error messages."""
+    return ", ".join(name for name, kind in BACKENDS.items() if kind.in_rust or not rust)

@@ -9,9 +9,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from runner.burst.catalog import BACKENDS, server_of_uri
+from runner.burst.catalog import BACKENDS, names, server_of_uri
 from runner.config.errors import ConfigError, Incompatible, describe
-from runner.config.schema import Mode, PlatformName, StorageKind
+from runner.config.schema import Lang, Mode, PlatformName, StorageKind
 from runner.platform.servers import missing
 
 
@@ -100,6 +100,11 @@ def validate(cfg: DictConfig) -> None:
             f"wait.poll_rate={cfg.wait.poll_rate}: must be > 0 (list requests per second)"
         )
     _check_storage(cfg.storage)
+    backend = str(cfg.burst.backend)
+    if cfg.mode == Mode.burst and cfg.app.get("lang") == Lang.rust and \
+            not BACKENDS[backend].in_rust:
+        raise ConfigError(f"burst.backend={backend}: Rust burst actions speak "
+                          f"{names(rust=True)}; choose one of them, or app.lang=python")
     if cfg.platform.name == PlatformName.openwhisk and cfg.platform.api_host is not None:
         check_api_host("platform.api_host", cfg.platform.api_host)
     # a cluster configures its backend servers itself; the embedded platform is told here,

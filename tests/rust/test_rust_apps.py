@@ -37,3 +37,13 @@ def test_an_app_without_a_rust_burst_action_says_so_at_config_time(run_cli):
         "config error: app=sleep has no Rust burst action (a crate rust_burst/ in its folder "
         "whose main takes a Middleware): run it with mode=map, or app.lang=python")
     assert not run.run_dir.exists()
+
+
+def test_a_backend_the_rust_middleware_lacks_is_refused_at_config_time(run_cli):
+    run = run_cli("mode=burst", "workers=2", "app=hello", "app.lang=rust",
+                  "burst.backend=rabbitmq")
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "config error: burst.backend=rabbitmq: Rust burst actions speak local, redis, "
+        "redis_list; choose one of them, or app.lang=python"]
+    assert not run.run_dir.exists()
