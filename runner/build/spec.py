@@ -6,6 +6,7 @@ Every combination the build step cannot honour ends here as a one-line
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from collections.abc import Callable
@@ -84,6 +85,11 @@ def resolve(params: AppConfig, locate: Callable[[str], Path], mode: str,
             "the embedded platform runs built zips (use app.build=cargo)"
         )
     source = _source(params, locate, lang, method, mode)
+    if lang == Lang.python and mode == "burst" and _takes_burst(source, params.main) is False:
+        raise ConfigError(
+            f"app.action: {params.main}() in {source} takes one argument, but burst mode calls "
+            f"{params.main}(args, burst): give it a second parameter, or run mode=map"
+        )
     compile_image = None
     image = params.image
     if method == BuildMethod.docker:
@@ -139,6 +145,24 @@ def _source(params: AppConfig, locate: Callable[[str], Path], lang: Lang,
     if lang == Lang.rust and not (source / "src" / "lib.rs").is_file():
         raise ConfigError(f"app.action={name}: the crate has no src/lib.rs to call main from")
     return source
+
+
+def _takes_burst(source: Path, main: str) -> bool | None:
+    """Whether the action's `main` accepts the burst argument; None when the source cannot tell.
+
+    Read from the source (no import), so a map-only action run as a burst is refused before
+    anything is deployed instead of failing in every worker.
+    """
+    path = source if source.is_file() else source / "__init__.py"
+    try:
+        tree = ast.parse(path.read_text())
+    except (OSError, SyntaxError, ValueError):  # the build reports a syntax error itself
+        return None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == main:
+            positional = len(node.args.posonlyargs) + len(node.args.args)
+            return node.args.vararg is not None or positional >= 2
+    return None  # defined elsewhere (imported, assigned): the run will tell
 
 
 def _runtime(params: AppConfig, lang: Lang, image: str | None) -> Runtime:

@@ -175,3 +175,17 @@ def test_an_apihost_without_scheme_in_wskprops_means_https_as_for_wsk(run_cli, t
     run = run_cli("platform=openwhisk", "mode=map", "workers=2", "app=sleep")
     assert _one_line(run, 1, "error: ").startswith(
         "error: cannot reach https://127.0.0.1:9: connection refused")
+
+
+def test_a_map_only_action_run_as_a_burst_is_refused_before_deploying(run_cli, tmp_path):
+    action = tmp_path / "action.py"
+    action.write_text("import time\n\n\ndef main(args):\n    time.sleep(args['sleep_ms'] / 1000)"
+                      "\n    return {'slept_ms': args['sleep_ms']}\n")
+    run = run_cli("mode=burst", "workers=2", "app=sleep", f"app.action={action}", timeout=60)
+    line = _one_line(run, 2, "config error: ")
+    assert line == (f"config error: app.action: main() in {action} takes one argument, but "
+                    "burst mode calls main(args, burst): give it a second parameter, or run "
+                    "mode=map")
+    # the same action is fine as a map
+    assert run_cli("mode=map", "workers=2", "app=sleep", "app.sleep_ms=10",
+                   f"app.action={action}", timeout=60).returncode == 0
