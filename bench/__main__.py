@@ -43,7 +43,7 @@ BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
     rust_middleware.NAME: rust_middleware.run,
     packs.NAME: packs.run,
 }
-# The middleware benchmark is another engineer's script with its own CLI; it runs last.
+# The middleware benchmark is a script with its own CLI (bench/middleware.py); it runs last.
 MIDDLEWARE = "middleware"
 MIDDLEWARE_SCRIPT = Path(__file__).parent / "middleware.py"
 NAMES = [*BENCHMARKS, MIDDLEWARE]
