@@ -5,21 +5,16 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
+
+from tests.helpers.running import wait_for
 
 # Job 2 takes 4 s, so a signal sent once it has connected to the platform surely reaches it
 # running, and it is short enough to run again; job 3 never starts.
 SWEEP = ["-m", "mode=map", "workers=2", "app=sleep", "app.sleep_ms=10,20,4000,30"]
 
-
-def _wait_for(condition, what: str, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def _job(sweep: Path, number: int) -> Path:
@@ -36,7 +31,7 @@ def test_interrupted_sweep_is_summarized_and_finished_by_the_switch(tmp_path, ca
     runner = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
     sweeps = cwd / "outputs" / "sweeps"
-    _wait_for(lambda: list(sweeps.glob("*/*/2_*/provenance.json")), "job 2 to start")
+    wait_for(lambda: list(sweeps.glob("*/*/2_*/provenance.json")), "job 2 to start")
     [sweep] = [path.parent.parent for path in sweeps.glob("*/*/2_*/provenance.json")]
     runner.send_signal(signal.SIGINT)
     _, stderr = runner.communicate(timeout=60)

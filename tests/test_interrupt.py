@@ -10,20 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.helpers.running import processes_with
+
 PROJECT = Path(__file__).resolve().parent.parent
 
-
-def _processes_with(marker: bytes) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if marker in (entry / "environ").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -57,7 +47,7 @@ def test_interrupt_during_wait_keeps_rows_and_leaves_no_process(tmp_path, cache_
     time.sleep(0.5)
     assert not Path(f"/proc/{platform_pid}").exists() or \
         "Z" in Path(f"/proc/{platform_pid}/stat").read_text().split()[2]
-    assert _processes_with(f"__OW_API_HOST={api_host}".encode()) == []
+    assert processes_with(f"__OW_API_HOST={api_host}".encode()) == []
 
 
 def test_interrupt_during_invoke_stops_invoking_and_keeps_what_was_sent(tmp_path, cache_dir,

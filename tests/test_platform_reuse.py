@@ -6,35 +6,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pandas as pd
 
 from tests.helpers.compare import PROJECT
-
-
-def _processes_with(marker: bytes) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            if marker in (entry / "environ").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
-def _gone(marker: bytes, timeout_s: float = 10) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while _processes_with(marker):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+from tests.helpers.running import processes_with, wait_for
 
 
 def test_sweep_jobs_share_a_platform_and_each_starts_cold(tmp_path, cache_dir, data_dir):
@@ -59,7 +37,8 @@ def test_sweep_jobs_share_a_platform_and_each_starts_cold(tmp_path, cache_dir, d
         # activation, but a job's first one can find no warm container of an earlier job.
         assert pd.notna(activations["init_ms"].iloc[0]), run
     assert jobs["deployed"].tolist() == ["uploaded"] * 4
-    assert _gone(marker.encode()), "the sweep's platform outlived the runner"
+    wait_for(lambda: not processes_with(marker.encode()), "the sweep's platform to exit",
+             timeout_s=10)
 
 
 def test_a_platform_started_early_for_nothing_exits_with_the_runner(tmp_path):
@@ -69,4 +48,5 @@ def test_a_platform_started_early_for_nothing_exits_with_the_runner(tmp_path):
                           env={**os.environ, marker.split("=")[0]: marker.split("=")[1]})
     assert done.returncode == 2
     assert done.stderr == "config error: workers=0: must be an integer >= 1\n"
-    assert _gone(marker.encode()), "the platform started early was left running"
+    wait_for(lambda: not processes_with(marker.encode()), "the platform started early to exit",
+             timeout_s=10)

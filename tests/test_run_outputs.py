@@ -11,13 +11,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pandas as pd
 
 from tests.helpers.compare import assert_picture
+from tests.helpers.running import processes_with, wait_for
 
 PROBE = Path(__file__).resolve().parent / "data" / "probe_project"
 
@@ -26,12 +26,6 @@ def _runner(run_dir: Path, cache_dir: Path, *overrides: str) -> list[str]:
     return [sys.executable, "-m", "runner", "--project", str(PROBE), *overrides,
             f"hydra.run.dir={run_dir}", f"build.cache_dir={cache_dir}"]
 
-
-def _wait_for(condition, what: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def _rows(path: Path) -> pd.DataFrame:
@@ -75,7 +69,7 @@ def test_rows_are_on_disk_as_activations_finish_and_survive_sigkill(tmp_path, ca
         stderr=subprocess.DEVNULL, env={**os.environ, key: value})
     try:
         # worker 0 answers at once, worker 1 after 30 s: its row is there while the run goes on
-        _wait_for(lambda: len(_rows(run_dir / "workers.csv")) == 1, "worker 0's row")
+        wait_for(lambda: len(_rows(run_dir / "workers.csv")) == 1, "worker 0's row")
         assert runner.poll() is None
         runner.send_signal(signal.SIGKILL)
         runner.wait(timeout=10)
@@ -89,16 +83,9 @@ def test_rows_are_on_disk_as_activations_finish_and_survive_sigkill(tmp_path, ca
     assert json.loads((run_dir / "results.jsonl").read_text())["result"] == {"slept_ms": 0}
     assert not (run_dir / "summary.csv").exists()  # a SIGKILL leaves no time for it
 
-    def platform_gone() -> bool:  # it exits when the runner's end of its stdin closes
-        for entry in Path("/proc").iterdir():
-            try:
-                if entry.name.isdigit() and marker.encode() in (entry / "environ").read_bytes():
-                    return False
-            except OSError:
-                continue
-        return True
-
-    _wait_for(platform_gone, "the platform and its actions to exit", timeout_s=20)
+    # the platform exits when the runner's end of its stdin closes
+    wait_for(lambda: not processes_with(marker.encode()), "the platform and its actions to exit",
+             timeout_s=20)
 
 
 def test_the_timeline_of_a_run_appears_once_it_ends(tmp_path, cache_dir):
@@ -108,5 +95,5 @@ def test_the_timeline_of_a_run_appears_once_it_ends(tmp_path, cache_dir):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok: every worker slept its turn\n")
-    _wait_for(lambda: (run_dir / "timeline.png").is_file(), "timeline.png", timeout_s=30)
+    wait_for(lambda: (run_dir / "timeline.png").is_file(), "timeline.png", timeout_s=30)
     assert_picture(run_dir / "timeline.png")

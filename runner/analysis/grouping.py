@@ -115,6 +115,7 @@ def aggregate(runs: pd.DataFrame, by: list[str], metrics: list[str],
         values[metric] = numbers.where(keep)
     values["_counted"] = keep
     values["_status"] = runs["status"] if "status" in runs else "unknown"
+    values["_left_out"] = values["_status"].where(~keep)
     values["variant"] = labels(runs, by)
     groups = values.groupby(by, dropna=False, sort=False) if by else values.groupby(
         lambda _: 0)
@@ -122,11 +123,8 @@ def aggregate(runs: pd.DataFrame, by: list[str], metrics: list[str],
     stats.insert(0, "runs", groups["_counted"].sum().astype(int))
     stats.insert(1, "left_out", groups.size() - stats["runs"])
     stats.insert(2, "statuses", groups["_status"].agg(_statuses))
-    left = values.assign(_status=values["_status"].where(~keep))
-    stats.insert(3, "left_out_statuses", left.groupby(
-        by, dropna=False, sort=False)["_status"].agg(
-        lambda column: _statuses(column.dropna())) if by else _statuses(
-        left["_status"].dropna()))
+    stats.insert(3, "left_out_statuses",
+                 groups["_left_out"].agg(lambda column: _statuses(column.dropna())))
     stats["variant"] = groups["variant"].first()
     table = stats.reset_index(drop=not by)
     return sort_runs(table, by).reset_index(drop=True) if by else table

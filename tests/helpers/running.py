@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 # the sleep app's action, touching <markers>/<worker id> as it starts
@@ -36,3 +38,25 @@ def wait_running(markers: Path, workers: int, runner: subprocess.Popen,
         assert runner.poll() is None, runner.communicate()
         assert time.monotonic() < deadline, f"{workers} workers not running after {timeout_s} s"
         time.sleep(0.05)
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout_s: float = 60) -> None:
+    """Returns once `condition()` is true; fails naming `what` when time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def processes_with(marker: bytes) -> list[int]:
+    """Processes (other than this one) whose environment holds `marker`: a run's leftovers."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
