@@ -110,3 +110,20 @@ def test_ctrl_c_stops_the_server_too(tmp_path: Path, cache_dir: Path, data_dir: 
     runner.send_signal(signal.SIGINT)
     assert runner.wait(timeout=60) == 130, runner.stderr.read().decode()
     assert_gone(uri, pid)
+
+
+def test_the_s3_server_answers_a_put_whose_object_a_receiver_already_deleted() -> None:
+    """The race a polling receiver wins: it reads and deletes the object before moto answers
+    the PUT, whose answer carries the object's ETag (stock moto then reads a closed buffer,
+    answers 500, and boto3's retry stores the consumed message again)."""
+    import hashlib
+
+    from moto.s3.models import FakeKey
+
+    from runner.platform.s3_server import install_eager_etag
+
+    install_eager_etag()
+    body = os.urandom(3 << 20)
+    stored = FakeKey("burst/b/0/1/0/0", body, account_id="123456789012", region_name="us-east-1")
+    stored.dispose()  # the receiver's DELETE
+    assert stored.etag == f'"{hashlib.md5(body).hexdigest()}"'  # the PUT's answer

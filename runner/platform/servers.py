@@ -10,6 +10,7 @@ their servers through the same code.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pwd
 import shutil
@@ -40,9 +41,9 @@ class ServerError(RuntimeError):
 
 def find_executable(server: catalog.ServerKind) -> str | None:
     """The program that starts ``server``, or None when it is not installed."""
-    if server is catalog.S3:
-        found = shutil.which(server.executable, path=str(Path(sys.executable).parent))
-        return found or shutil.which(server.executable)
+    if server is catalog.S3:  # moto in this Python, started through ``s3_server``
+        installed = all(importlib.util.find_spec(name) for name in ("moto", "flask"))
+        return sys.executable if installed else None
     path = os.pathsep.join([os.environ.get("PATH", ""), *SYSTEM_DIRS])
     return shutil.which(server.executable, path=path)
 
@@ -136,7 +137,7 @@ def _redis(executable: str, directory: Path) -> RunningServer:
 
 def _s3(executable: str, directory: Path) -> RunningServer:
     port = free_port()
-    command = [executable, "-H", "127.0.0.1", "-p", str(port)]
+    command = [executable, "-m", "runner.platform.s3_server", "-H", "127.0.0.1", "-p", str(port)]
     uri = f"s3://{S3_CREDENTIALS}@{S3_BUCKET}?endpoint=http://127.0.0.1:{port}"
     process = _spawn(command, directory, cwd=directory)
     return RunningServer(catalog.S3, uri, port, process, directory)
