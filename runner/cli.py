@@ -24,7 +24,7 @@ from runner import config
 from runner.analysis import timelines
 from runner.analysis.sweep import write_sweep_summary
 from runner.client import embedded
-from runner.config import compose, project
+from runner.config import compose, compose_once, project
 from runner.pipeline import experiment, finish
 from runner.rundir.files import REDACTED
 
@@ -155,6 +155,7 @@ def _compose_and_run() -> None:
     except config.ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         sys.exit(2)
+    compose_once.install(multirun=bool({"-m", "--multirun"} & set(sys.argv[1:])))
     task = hydra.main(version_base="1.3", config_path=str(conf_dir), config_name="config")(_task)
     try:
         task()

@@ -5,7 +5,10 @@ and the launcher composes each again: two compositions per job, most of a short
 job's time. Composing once the jobs that bring an override value no earlier
 checked job had is enough to find every misspelt key and every bad value before
 anything runs (`mode=map,brust`, `workers=4,x`); what only a combination can
-break (granularity > workers) the runner reports for that job alone.
+break (granularity > workers) the runner reports for that job alone. With the
+runner's launcher (hydra_plugins/burst_runner_launcher) the checks go through
+its composer, so a job that only sets plain values costs a copy, and the
+configs checked are the first the launcher reuses.
 
 It is stored as Hydra's `hydra/sweeper: basic` (plugins are loaded after Hydra's
 own, so this node replaces Hydra's), which keeps every sweep using it by default
@@ -31,7 +34,12 @@ class BurstRunnerSweeper(BasicSweeper):
             if not seen.issuperset(overrides):
                 chosen.append(overrides)
                 seen.update(overrides)
-        super().validate_batch_is_legal(chosen)
+        composer = getattr(self.launcher, "composer", None)  # the runner's own launcher's
+        if composer is None:
+            super().validate_batch_is_legal(chosen)
+            return
+        for overrides in chosen:
+            composer.config_for(list(overrides))
 
 
 @dataclass

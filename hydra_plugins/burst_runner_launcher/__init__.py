@@ -1,0 +1,1 @@
+"""Hydra's basic launcher, composing one config per set of config-group choices of a sweep."""
