@@ -23,9 +23,10 @@ from runner.client.openwhisk import BurstOptions, OpenWhiskClient
 from runner.pipeline import experiment
 from runner.pipeline.executor import Executor
 from runner.rundir.recorder import Recorder
-from tests.helpers.json_server import JsonHandler, serve
+from tests.helpers.json_server import JsonHandler, serve, wrong_request
 
 BASELINE_PERIOD_MS = 2000
+AUTH = "u:k"
 
 
 def run_map(client: OpenWhiskClient, action: str, payloads: list[dict], run_dir: Path,
@@ -81,6 +82,7 @@ class SkewedController:
         self.activations: dict[str, dict] = {}
         self.list_requests = 0
         self.single_gets = 0
+        self.wrong: list[str] = []  # requests a real controller would not have taken
         self.lock = threading.Lock()
 
     def clock(self) -> int:
@@ -124,10 +126,20 @@ def skewed():
         fake = SkewedController(skew_ms, durations_ms)
 
         class Handler(JsonHandler):
+            def refused(self) -> bool:
+                wrong = wrong_request(self.command, self.path, self.headers, AUTH, "hello")
+                if wrong:
+                    fake.wrong.append(wrong)
+                    self.reply(400, {"error": wrong, "code": 1})
+                return wrong is not None
+
             def do_POST(self) -> None:
-                self.reply(202, fake.invoke(self.body()))
+                if not self.refused():
+                    self.reply(202, fake.invoke(self.body()))
 
             def do_GET(self) -> None:
+                if self.refused():
+                    return
                 url = urlparse(self.path)
                 if url.path.endswith("/activations"):
                     self.reply(200, fake.listing(parse_qs(url.query)))
@@ -140,17 +152,19 @@ def skewed():
                     self.reply(200, record)
 
         server, url = serve(Handler)
+        server.fake = fake
         servers.append(server)
         return fake, url
 
     yield start
     for server in servers:
         server.shutdown()
+        assert server.fake.wrong == [], "the client sent requests a controller would refuse"
 
 
 def test_a_controller_clock_far_behind_ours_still_finds_every_activation(skewed, tmp_path):
     fake, url = skewed(skew_ms=-30_000, durations_ms=[100] * 40)
-    client = OpenWhiskClient(url, "u:k")
+    client = OpenWhiskClient(url, AUTH)
 
     outcomes, activations, _ = run_map(client, "hello", [{}] * 40, tmp_path, concurrency=8)
 
@@ -164,7 +178,7 @@ def test_activations_ending_out_of_start_order_are_all_found_in_deep_scans(skewe
     rng = random.Random(7)
     durations = [rng.randrange(20, 1500) for _ in range(800)]
     fake, url = skewed(skew_ms=0, durations_ms=durations)
-    client = OpenWhiskClient(url, "u:k")
+    client = OpenWhiskClient(url, AUTH)
 
     outcomes, activations, _ = run_map(client, "hello", [{}] * 800, tmp_path)
 

@@ -2,7 +2,9 @@
 
 A small fake controller stands in for a real cluster (the embedded platform
 never misbehaves this way); it keeps every activation it accepted, so the test
-can check that none is lost and none is run twice.
+can check that none is lost and none is run twice, and it refuses (and notes)
+any request that is not exactly what a cluster's controller expects, so a test
+passes only if the client sent the real paths, queries and credentials.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import pytest
 from runner.client.openwhisk import BurstOptions, OpenWhiskClient
 from runner.pipeline.executor import Executor
 from runner.rundir.recorder import Recorder
-from tests.helpers.json_server import JsonHandler, serve
+from tests.helpers.json_server import JsonHandler, serve, wrong_request
+
+AUTH = "u:k"
 
 
 class FakeController:
@@ -29,6 +33,7 @@ class FakeController:
         self.activations: dict[str, dict] = {}
         self.faults: list[str] = []  # consumed one per request: "429", "503", "500", "drop", "slow"
         self.requests = 0
+        self.wrong: list[str] = []  # requests a real controller would not have taken
         self.lock = threading.Lock()
 
     def next_fault(self) -> str | None:
@@ -66,6 +71,11 @@ def controller():
     class Handler(JsonHandler):
         def _serve(self) -> None:
             body = self.body()
+            wrong = wrong_request(self.command, self.path, self.headers, AUTH, "hello")
+            if wrong:
+                fake.wrong.append(wrong)
+                self.reply(400, {"error": wrong, "code": 1})
+                return
             fault = fake.next_fault()
             if fault == "drop":
                 self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"trunc")
@@ -73,10 +83,9 @@ def controller():
                 return
             if fault == "slow":
                 time.sleep(0.5)
-            if fault in ("429", "503", "500", "404"):
+            if fault in ("429", "503", "500"):
                 message = {"429": "Too many concurrent requests in flight (count: 9, allowed: 8).",
-                           "503": "Service Unavailable", "500": "Internal Server Error",
-                           "404": "The requested resource does not exist."}[fault]
+                           "503": "Service Unavailable", "500": "Internal Server Error"}[fault]
                 self.reply(int(fault), {"error": message, "code": 1})
                 return
             url = urlparse(self.path)
@@ -90,10 +99,11 @@ def controller():
     server, fake.url = serve(Handler)
     yield fake
     server.shutdown()
+    assert fake.wrong == [], "the client sent requests a controller would refuse"
 
 
 def run_map(controller: FakeController, tmp_path, workers: int):
-    client = OpenWhiskClient(controller.url, "u:k", retries=10)
+    client = OpenWhiskClient(controller.url, AUTH, retries=10)
     recorder = Recorder(tmp_path)
     executor = Executor(client, "hello", recorder, concurrency=8, timeout_s=30, mode="map",
                         burst_options=BurstOptions())
@@ -137,7 +147,7 @@ def test_throttling_that_outlasts_the_retries_is_recorded_with_the_message(contr
 
 
 def test_a_controller_that_never_answers_the_list_ends_at_the_deadline(controller, tmp_path):
-    client = OpenWhiskClient(controller.url, "u:k", retries=1)
+    client = OpenWhiskClient(controller.url, AUTH, retries=1)
     recorder = Recorder(tmp_path)
     executor = Executor(client, "hello", recorder, concurrency=2, timeout_s=2, mode="map",
                         burst_options=BurstOptions())
@@ -155,9 +165,28 @@ def test_a_controller_that_never_answers_the_list_ends_at_the_deadline(controlle
     assert len(workers) == 2 and (workers["status"] == "unfinished").all()
 
 
-def test_unknown_action_is_a_failed_row_with_the_controllers_message(controller, tmp_path):
-    controller.faults = ["404"] * 2
-    outcomes, activations = run_map(controller, tmp_path, workers=2)
+def test_the_fake_refuses_what_a_controller_would(controller):
+    # the check every test here relies on: a wrong key, path or query gets no activation
+    for auth, name in (("u:wrong", "hello"), (AUTH, "other")):
+        client = OpenWhiskClient(controller.url, auth, retries=0)
+        with pytest.raises(Exception, match="HTTP 400"):
+            client.invoke(name, {})
+    with pytest.raises(Exception, match="HTTP 400"):
+        OpenWhiskClient(controller.url, AUTH, retries=0).list_activations("hello", limit=500)
+    assert len(controller.wrong) == 3 and controller.activations == {}
+    controller.wrong.clear()
+
+
+def test_unknown_action_is_a_failed_row_with_the_controllers_message(standalone_platform,
+                                                                      tmp_path):
+    # the real platform answers an action that was never deployed as OpenWhisk does
+    client = OpenWhiskClient(standalone_platform["APIHOST"], standalone_platform["AUTH"])
+    recorder = Recorder(tmp_path)
+    executor = Executor(client, "never_deployed", recorder, concurrency=2, timeout_s=30,
+                        mode="map", burst_options=BurstOptions())
+    outcomes = executor.run([{}, {}])
+    recorder.close()
+    activations = pd.read_csv(tmp_path / "activations.csv")
     assert not any(o.ok for o in outcomes)
     assert (activations["status"] == "not invoked").all()
     assert activations["error"].str.contains("HTTP 404: The requested resource does not").all()
@@ -168,7 +197,7 @@ def test_thousands_of_quick_invocations_are_each_recorded_once(controller, tmp_p
     # between the two (10,000 real ones lost 154 that way)
     controller.run_ms = 0
     workers = 6000
-    client = OpenWhiskClient(controller.url, "u:k", pool_size=65)  # the invokers and the poller
+    client = OpenWhiskClient(controller.url, AUTH, pool_size=65)  # the invokers and the poller
     recorder = Recorder(tmp_path)
     executor = Executor(client, "hello", recorder, concurrency=64, timeout_s=120, mode="map",
                         burst_options=BurstOptions())
@@ -183,7 +212,7 @@ def test_thousands_of_quick_invocations_are_each_recorded_once(controller, tmp_p
 def test_retries_that_last_are_said_in_one_line_not_one_per_request(controller, tmp_path):
     controller.faults = ["429"] * 25
     said: list[str] = []
-    client = OpenWhiskClient(controller.url, "u:k", retries=10, notify=said.append)
+    client = OpenWhiskClient(controller.url, AUTH, retries=10, notify=said.append)
     recorder = Recorder(tmp_path)
     executor = Executor(client, "hello", recorder, concurrency=8, timeout_s=30, mode="map",
                         burst_options=BurstOptions())
