@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT
+from tests.helpers.running import marked_sleep, wait_running
 
 SERVER_LINE = re.compile(r"backend server: (\S+) at (\S+) \(pid (\d+)\)")
 
@@ -94,9 +95,11 @@ def test_a_uri_for_another_server_is_refused_at_start() -> None:
 
 def test_ctrl_c_stops_the_server_too(tmp_path: Path, cache_dir: Path, data_dir: Path) -> None:
     run_dir = tmp_path / "run"
+    action, markers = marked_sleep(tmp_path)
     runner = subprocess.Popen(
         [sys.executable, "-m", "runner", "mode=burst", "workers=2", "app=sleep",
-         "app.sleep_ms=60000", "burst.backend=redis", f"hydra.run.dir={run_dir}",
+         "app.sleep_ms=60000", f"app.action={action}", "burst.backend=redis",
+         f"hydra.run.dir={run_dir}",
          f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
         cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
@@ -106,7 +109,7 @@ def test_ctrl_c_stops_the_server_too(tmp_path: Path, cache_dir: Path, data_dir: 
         assert time.monotonic() < until and runner.poll() is None, "the run never started"
         time.sleep(0.1)
     uri, pid = started_server(log.read_text())
-    time.sleep(1.0)  # the platform is serving: the run deploys and invokes meanwhile
+    wait_running(markers, 2, runner)  # the burst runs on the server the run started
     runner.send_signal(signal.SIGINT)
     assert runner.wait(timeout=60) == 130, runner.stderr.read().decode()
     assert_gone(uri, pid)

@@ -8,14 +8,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-# the sleep app's action, touching <markers>/<worker id> as it starts
+# the sleep app's action, touching <markers>/<worker id> as it starts (map or burst)
 MARKED_SLEEP = """
 import pathlib
 import time
 
 
-def main(args):
-    pathlib.Path({markers!r}, str(args["worker_id"])).touch()
+def main(args, burst=None):
+    worker_id = burst.worker_id if burst is not None else args["worker_id"]
+    pathlib.Path({markers!r}, str(worker_id)).touch()
     time.sleep(args["sleep_ms"] / 1000)
     return {{"slept_ms": args["sleep_ms"]}}
 """
