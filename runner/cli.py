@@ -136,6 +136,21 @@ def _interrupted_sweep() -> None:
               file=sys.stderr, flush=True)
 
 
+def _unwritable(error: OSError) -> str | None:
+    """The file a failed write was for: the error's own name, else the Hydra file being saved
+    (a write that fails on a full disk names no file; Hydra's `_save_config` knows which)."""
+    if error.filename:
+        return str(error.filename)
+    trace = error.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        names = frame.f_locals.keys()
+        if frame.f_code.co_name == "_save_config" and {"output_dir", "filename"} <= names:
+            return str(Path(frame.f_locals["output_dir"]) / frame.f_locals["filename"])
+        trace = trace.tb_next
+    return None
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -164,6 +179,13 @@ def _compose_and_run() -> None:
         if {"debug=true", "debug=True"} & set(sys.argv[1:]):  # no config was composed to ask
             traceback.print_exception(error)
         sys.exit(2)
+    except OSError as error:
+        # Hydra's own files (.hydra/, the job log) before the run began: a full or read-only disk
+        where = _unwritable(error)
+        if where is None:
+            raise
+        print(f"error: cannot write {where}: {error.strerror}", file=sys.stderr)
+        sys.exit(1)
     except experiment.Terminated:
         _interrupted_sweep()
         sys.exit(143)

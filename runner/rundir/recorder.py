@@ -1,14 +1,18 @@
 """Turns activation records into the run directory's row files.
 
 Rows are appended and flushed the moment an activation is seen finished, so an
-interrupted run keeps every measurement it took; `widen_workers` then adds the
-app's own columns to `workers.csv` (runner/rundir/summary.py writes the summary).
+interrupted run keeps every measurement it took, and a row is on disk whole or
+not at all, so a full disk never leaves half a row for a reader to take as data;
+`widen_workers` then adds the app's own columns to `workers.csv`
+(runner/rundir/summary.py writes the summary).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,29 +63,72 @@ class WorkerOutcome:
         return self.error is None
 
 
+class _Lines:
+    """An append-only file of whole lines, written straight to the disk.
+
+    Each write goes to the file at once (a crash keeps it); one the disk cannot
+    take whole (it is full) is cut back to the last whole line before the error
+    is raised.
+    """
+
+    def __init__(self, path: Path, append: bool):
+        self.path = path
+        with writing(path):  # O_APPEND: after a cut-back the next line starts where it was cut
+            mode = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (0 if append else os.O_TRUNC)
+            self._fd: int | None = os.open(path, mode, 0o644)
+            self.size = os.fstat(self._fd).st_size
+
+    def write(self, text: str) -> None:
+        data = text.encode()
+        left = memoryview(data)
+        with writing(self.path):
+            try:
+                while left:
+                    left = left[os.write(self._fd, left):]
+            except OSError:
+                self._cut_back()
+                raise
+        self.size += len(data)
+
+    def _cut_back(self) -> None:
+        try:
+            os.ftruncate(self._fd, self.size)
+        except OSError:
+            pass  # the write's own error is the one to report
+
+    def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with writing(self.path):
+                os.close(fd)
+
+
 @dataclass
 class _Csv:
+    """A row file: a header when it starts, then one whole line per row."""
+
     path: Path
     columns: list[str]
     append: bool = False
-    _file: Any = field(init=False, default=None)
+    _lines: _Lines | None = field(init=False, default=None)
+    _buffer: io.StringIO = field(init=False, default_factory=io.StringIO)
     _writer: Any = field(init=False, default=None)
 
     def write(self, row: dict[str, Any]) -> None:
-        with writing(self.path):
-            if self._file is None:
-                has_rows = self.append and self.path.is_file() and self.path.stat().st_size > 0
-                self._file = self.path.open("a" if has_rows else "w", newline="")
-                self._writer = csv.DictWriter(self._file, self.columns, extrasaction="ignore")
-                if not has_rows:
-                    self._writer.writeheader()
-            self._writer.writerow(row)
-            self._file.flush()
+        if self._lines is None:
+            self._lines = _Lines(self.path, self.append and self.path.is_file())
+            self._writer = csv.DictWriter(self._buffer, self.columns, extrasaction="ignore")
+            if self._lines.size == 0:
+                self._writer.writeheader()
+        self._writer.writerow(row)
+        line = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._lines.write(line)
 
     def close(self) -> None:
-        if self._file is not None:
-            with writing(self.path):
-                self._file.close()
+        if self._lines is not None:
+            self._lines.close()
 
 
 def _annotation(record: dict, key: str) -> Any:
@@ -123,23 +170,18 @@ class Recorder:
         self.run_dir = run_dir
         self.activations = _Csv(run_dir / ACTIVATIONS, ACTIVATION_COLUMNS, append)
         self.workers = _Csv(run_dir / WORKERS, WORKER_COLUMNS, append)
-        with writing(run_dir / RESULTS):
-            self._results = (run_dir / RESULTS).open("a" if append else "w")
+        self._results = _Lines(run_dir / RESULTS, append)
 
     def close(self) -> None:
         """Closes every file, even when one cannot be flushed (a full disk); raises the first."""
         failures = []
-        for close in (self.activations.close, self.workers.close, self._close_results):
+        for close in (self.activations.close, self.workers.close, self._results.close):
             try:
                 close()
             except WriteError as error:
                 failures.append(error)
         if failures:
             raise failures[0]
-
-    def _close_results(self) -> None:
-        with writing(self.run_dir / RESULTS):
-            self._results.close()
 
     def save_logs(self, activation_id: str, lines: list[str]) -> None:
         path = self.run_dir / LOGS / f"{activation_id}.log"
@@ -151,9 +193,7 @@ class Recorder:
         self.workers.write(row)
         if result is not None:
             line = {"stage": row["stage"], "worker_id": row["worker_id"], "result": result}
-            with writing(self.run_dir / RESULTS):
-                self._results.write(json.dumps(line) + "\n")
-                self._results.flush()
+            self._results.write(json.dumps(line) + "\n")
         return WorkerOutcome(row["worker_id"], result, row["error"])
 
     def failed(self, sub: Submission, status: str, error: str) -> list[WorkerOutcome]:

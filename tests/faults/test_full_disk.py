@@ -3,6 +3,8 @@ not be written, the rows written before kept, exit 1, no traceback."""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import subprocess
 import sys
@@ -52,3 +54,27 @@ def test_a_full_disk_ends_the_run_with_one_line_naming_the_file(small_disk, stan
     workers = pd.read_csv(run_dir / "workers.csv")
     assert 0 < len(workers) < 1000
     assert workers["worker_id"].is_unique
+    # and whole: no row was cut where the disk filled up (a cut row still parses as one)
+    for name in ("activations.csv", "workers.csv"):
+        text = (run_dir / name).read_text()
+        assert text.endswith("\n"), f"{name} ends in the middle of a row: {text[-80:]!r}"
+        header, *rows = list(csv.reader(text.splitlines()))
+        assert all(len(row) == len(header) for row in rows), name
+    assert pd.read_csv(run_dir / "activations.csv")["status"].notna().all()
+    results = (run_dir / "results.jsonl").read_text()
+    assert results == "" or results.endswith("\n")
+    assert all(json.loads(line)["result"] for line in results.splitlines())
+
+
+def test_a_disk_full_before_the_run_begins_is_one_line_too(small_disk):
+    filler = small_disk / "filler"
+    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=4k"], capture_output=True)
+    run_dir = small_disk / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "runner", "mode=map", "workers=2", "app=hello",
+         f"hydra.run.dir={run_dir}"],
+        cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot write {run_dir}/"), line
+    assert line.endswith(": No space left on device"), line
