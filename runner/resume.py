@@ -28,8 +28,9 @@ def main(argv: list[str]) -> int:
     except (OpenWhiskError, OSError, files.WriteError) as error:
         print(f"resume failed: {error}", file=sys.stderr)
         return 1
-    print(f"{row['status']}: {row['message']}")
-    return 0 if row["status"] == "ok" else 1
+    ok = row["status"] == "ok"
+    print(f"{row['status']}: {row['message']}", file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

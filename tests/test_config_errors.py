@@ -11,6 +11,8 @@ PACKAGE_APPS = Path(__file__).resolve().parent.parent / "ow_apps"
     ("overrides", "expected"),
     [
         (["workers=0"], "workers=0: must be an integer >= 1"),
+        (["workers=1000000000"], "workers=1000000000: at most 1,000,000 (the runner keeps a few "
+                                 "KB in memory per worker)"),
         (["workers=abc"], "workers"),
         (["mode=foo"], "mode: Invalid value 'foo', expected one of [map, burst]"),
         (["burst.granularity=-1"], "burst.granularity=-1: must be an integer >= 1"),

@@ -35,4 +35,19 @@ class Validation:
     detail: str = ""
 
 
-__all__ = ["AppConfig", "RunContext", "Validation"]
+def validate_unless_failed(app: Any, params: Any, ctx: RunContext, answer: Any,
+                           failed: int) -> Validation:
+    """The app's check of the answer, unless workers failed.
+
+    A run with failed workers has failed whatever the check says, and checking
+    answers that were never produced can take long (an app may recompute every
+    expected result), so it is skipped and the summary says why. A run and a
+    resumed run decide this alike.
+    """
+    if failed:
+        return Validation(False, f"skipped: {failed} workers failed, so their results "
+                                 "are missing")
+    return app.validate(params, ctx, answer)
+
+
+__all__ = ["AppConfig", "RunContext", "Validation", "validate_unless_failed"]

@@ -167,13 +167,14 @@ def run(cfg: DictConfig, run_dir: Path, keep_platform: bool = False) -> RunOutco
             extra["requests"] = connection.client.requests_sent
         with steps.step("validate"):
             failures = [(o.worker_id, str(o.error)) for o in executor.outcomes if not o.ok]
-            validation = _validate(app, params, ctx, answer, len(failures))
+            validation = apps.validate_unless_failed(app, params, ctx, answer, len(failures))
             decided = summary.verdict(cfg.workers, failures, validation.valid, validation.detail)
         extra["valid"] = validation.valid
         extra["validation"] = validation.detail
         outcome = RunOutcome(run_dir, decided.status, decided.message)
     except KeyboardInterrupt as interrupt:
-        outcome = RunOutcome(run_dir, "interrupted", "interrupted; rows measured so far are kept",
+        outcome = RunOutcome(run_dir, "interrupted",
+                             "stopped before the end; the rows measured so far are kept",
                              error=interrupt)
     except ConfigError as error:  # found by the app once it saw its inputs: still a config error
         outcome = RunOutcome(run_dir, "error", f"config error: {error}", error=error)
@@ -206,20 +207,6 @@ def _unwritten(outcome: RunOutcome, error: WriteError) -> RunOutcome:
     if outcome.error is not None:
         return outcome
     return RunOutcome(outcome.run_dir, "error", str(error), outcome.summary, error)
-
-
-def _validate(app: Any, params: Any, ctx: apps.RunContext, answer: Any,
-              failed: int) -> apps.Validation:
-    """The app's check of the answer, unless workers failed.
-
-    A run with failed workers has failed whatever the check says, and checking
-    answers that were never produced can take long (an app may recompute every
-    expected result), so it is skipped and the summary says why.
-    """
-    if failed:
-        return apps.Validation(False, f"skipped: {failed} workers failed, so their results "
-                                      "are missing")
-    return app.validate(params, ctx, answer)
 
 
 def _results_by_worker(outcomes: list[WorkerOutcome], workers: int) -> list[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from runner.apps import RunContext, catalog
+from runner.apps import RunContext, catalog, validate_unless_failed
 from runner.client import connect
 from runner.client.openwhisk import OpenWhiskClient
 from runner.config import ConfigError, ExperimentConfig, PlatformName, app_params
@@ -122,7 +122,9 @@ def _resummarize(cfg: DictConfig, run_dir: Path, before: dict[str, Any]) -> dict
     else:
         params = app_params(cfg, app.Params)
         ctx = RunContext(cfg.workers, str(cfg.mode), Path(cfg.data_dir), cfg.storage)
-        checked = app.validate(params, ctx, files.results_by_worker(run_dir, cfg.workers))
+        checked = validate_unless_failed(app, params, ctx,
+                                         files.results_by_worker(run_dir, cfg.workers),
+                                         len(failures))
         outcome.update(valid=checked.valid, validation=checked.detail)
     decided = summary.verdict(cfg.workers, failures, outcome["valid"], outcome["validation"],
                               unfinished)

@@ -154,14 +154,17 @@ def test_a_peer_that_never_arrives_ends_at_the_deadline(
 ) -> None:
     """No pack 1 at all: nothing says it failed, so the deadline is what ends the wait."""
     backend = backend_for(backend_type, local_uri, request)
+    started = time.time()  # the deadline counts from here, as the platform's does
     lines = pack_lines([{"ready": str(tmp_path)}] * 4, 2, backend, f"absent-{backend_type}",
                        timeout_s=3)
     (proc,) = spawn_action(WAITS_ACROSS_PACKS)
-    started = time.time()
     proc.send(lines[0])
     envelopes = proc.answer(timeout=15)
-    assert 2 < time.time() - started < 3.5
-    assert [e["error"] for e in envelopes] == [
-        "BurstTimeoutError: timed out waiting for worker 2 (group 1)",
-        "BurstTimeoutError: timed out waiting for worker 3 (group 1)",
-    ]
+    # it waited for the deadline, and not much longer (a loaded machine reports late)
+    assert 2.5 < time.time() - started < 8
+    # each worker says the deadline ended it: naming the peer it waited for, or, when the
+    # machine was too busy for its own report to beat the pack's, as killed at the deadline
+    for worker, envelope in zip((0, 1), envelopes, strict=True):
+        assert envelope["error"] in (
+            f"BurstTimeoutError: timed out waiting for worker {worker + 2} (group 1)",
+            f"worker {worker} killed: still running at the deadline"), envelope

@@ -63,7 +63,8 @@ values = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.booleans(),
     st.just(""), st.just("null"), st.just("[]"), st.just("[1,2]"), st.just("{}"),
-    st.text(max_size=20),
+    # any character a command line can carry (no NUL: no program can be given one)
+    st.text(alphabet=st.characters(exclude_characters="\x00"), max_size=20),
     st.text(alphabet="abc${}[]=,:'\" \\", max_size=12),
     st.text(min_size=3000, max_size=5000, alphabet="xyz/."),
 )
