@@ -12,6 +12,7 @@ from omegaconf.errors import OmegaConfBaseException
 from runner.burst.catalog import BACKENDS, names, server_of_uri
 from runner.config.errors import ConfigError, Incompatible, describe
 from runner.config.schema import Lang, Mode, PlatformName, StorageKind
+from runner.platform.packing import plan_burst
 from runner.platform.servers import missing
 
 # The runner keeps a few KB per worker while it waits (about 3 KB measured at 10,000): a
@@ -83,6 +84,18 @@ def _check_backend_server(backend: str, uri: str | None) -> None:
                           f"{server.name} server, a URI starting with {schemes}")
 
 
+def _check_burst_fits(workers: int, granularity: int | None, join: bool,
+                      platform: DictConfig) -> None:
+    """The embedded platform runs a burst only if all its packs fit at once (as the fork does):
+    said here, before anything starts, with the settings to raise, rather than as the
+    platform's HTTP 400 naming its own command-line flags."""
+    if plan_burst([platform.slots] * platform.invokers, workers, granularity, join) is None:
+        raise ConfigError(
+            f"workers={workers}: a burst's packs all run at once, and platform=local has "
+            f"{platform.invokers} invoker(s) of {platform.slots} worker slots; raise "
+            "platform.slots or platform.invokers")
+
+
 def validate(cfg: DictConfig) -> None:
     """Checks what types alone do not; raises ConfigError on the first bad key."""
     _positive("workers", cfg.workers)
@@ -101,6 +114,8 @@ def validate(cfg: DictConfig) -> None:
     if cfg.mode == Mode.burst and granularity is not None and granularity > cfg.workers:
         raise Incompatible(f"burst.granularity={granularity} > workers={cfg.workers}: "
                            "a pack cannot hold more workers than the burst has")
+    if cfg.mode == Mode.burst and cfg.platform.name == PlatformName.local:
+        _check_burst_fits(cfg.workers, granularity, cfg.burst.join, cfg.platform)
     if cfg.wait.timeout_s <= 0:
         raise ConfigError(f"wait.timeout_s={cfg.wait.timeout_s}: must be > 0")
     if cfg.wait.poll_rate <= 0:
