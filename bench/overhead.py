@@ -59,10 +59,20 @@ def _export(revision: str, into: Path) -> Path:
     return into
 
 
+# `python -m runner` with only `code`'s packages: an editable install of this project
+# maps `runner`, `ow_apps` and the namespace package `hydra_plugins` to the working
+# tree, which would hand a baseline this tree's Hydra plugins too. Both codes start so.
+OWN_PACKAGES_ONLY = (
+    "import runpy, sys; "
+    "sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in repr(f)]; "
+    "sys.path[:] = [p for p in sys.path if '__editable__' not in p]; "
+    "sys.argv[0] = 'runner'; runpy.run_module('runner', run_name='__main__', alter_sys=True)")
+
+
 def _runner(code: Path, args: list[str], cwd: Path) -> float:
-    """Wall seconds of one `python -m runner` whose code is `code` (first on sys.path)."""
+    """Wall seconds of one `python -m runner` whose code is `code` (and no other copy)."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd,
+    done = subprocess.run([sys.executable, "-c", OWN_PACKAGES_ONLY, *args], cwd=cwd,
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "PYTHONPATH": str(code)})
     seconds = time.perf_counter() - started
