@@ -2,6 +2,9 @@
 
 import json
 import platform
+import re
+import socket
+from importlib import metadata
 
 import pandas as pd
 import pytest
@@ -86,6 +89,27 @@ def test_run_records_its_provenance_without_secrets(run_cli, standalone_platform
             assert secret.encode() not in path.read_bytes(), path
 
 
+def test_provenance_names_the_version_the_host_and_the_apps_seed(run_cli):
+    run = run_cli("mode=map", "workers=2", "app=pagerank", "app.nodes=500", "app.edges=2000",
+                  "app.seed=7")
+    assert run.returncode == 0, run.stderr
+    info = json.loads((run.run_dir / "provenance.json").read_text())
+    assert info["version"] == metadata.version("burst-runner")
+    assert info["host"] == socket.gethostname()
+    assert info["seed"] == 7
+    assert info["platform"] == run.summary["platform_address"]
+
+
+def test_a_second_run_on_the_same_platform_leaves_its_action_unchanged(run_cli,
+                                                                       standalone_platform):
+    target = ["platform=openwhisk", f"platform.api_host={standalone_platform['APIHOST']}",
+              f"platform.auth={standalone_platform['AUTH']}"]
+    first = run_cli(*target, "mode=map", "workers=2", "app=sleep", "app.sleep_ms=10")
+    second = run_cli(*target, "mode=map", "workers=2", "app=sleep", "app.sleep_ms=10")
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    assert [first.summary["deployed"], second.summary["deployed"]] == ["uploaded", "unchanged"]
+
+
 def test_second_run_hits_the_build_cache(run_cli, tmp_path):
     first = run_cli("mode=map", "workers=2", "app=sleep", "app.sleep_ms=10",
                     build_cache=tmp_path / "cache")
@@ -122,7 +146,10 @@ def test_failing_action_gives_failed_rows_and_one_line(run_cli, tmp_path, mode):
     assert pd.isna(workers.loc[0, "error"]) and pd.isna(workers.loc[3, "error"])
     summary = run.summary
     assert summary["status"] == "failed" and summary["failed"] == 2
-    saved_logs = "".join(p.read_text() for p in (run.run_dir / "logs").glob("*.log"))
+    saved = sorted((run.run_dir / "logs").glob("*.log"))
+    # the logs of every failed activation (one worker each here), and of no other
+    assert {path.stem for path in saved} == set(workers.loc[[1, 2], "activation_id"])
+    saved_logs = "".join(path.read_text() for path in saved)
     assert "ValueError: worker one refuses" in saved_logs  # the traceback, for the post-mortem
 
 
@@ -167,5 +194,7 @@ def test_default_run_directory_is_under_outputs_and_says_what_ran(tmp_path, cach
     )
     assert done.returncode == 0, done.stderr
     [run_dir] = (tmp_path / "outputs" / "runs").glob("*/*")
-    assert run_dir.name.endswith("_sleep_map_w2")
+    # outputs/runs/<date>/<time with microseconds>_<app>_<mode>_w<N>
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", run_dir.parent.name), run_dir
+    assert re.fullmatch(r"\d\d-\d\d-\d\d-\d{6}_sleep_map_w2", run_dir.name), run_dir
     assert f"run directory: {run_dir}" in done.stdout

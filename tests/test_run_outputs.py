@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -97,3 +99,59 @@ def test_the_timeline_of_a_run_appears_once_it_ends(tmp_path, cache_dir):
     assert done.stdout.startswith("ok: every worker slept its turn\n")
     wait_for(lambda: (run_dir / "timeline.png").is_file(), "timeline.png", timeout_s=30)
     assert_picture(run_dir / "timeline.png")
+
+
+# summary.csv's columns as the README lists them, in its order
+README_SUMMARY = [
+    "app", "mode", "platform", "workers", "granularity", "backend", "repeat_index",
+    "status", "message", "valid", "validation", "makespan_ms", "startup_spread_ms",
+    "invoke_spread_ms", "activations", "failed", "build_ms", "platform_start_ms", "deploy_ms",
+    "run_ms", "validate_ms", "platform_stop_ms", "record_ms", "total_ms", "build_cache",
+    "deployed", "requests", "platform_address", "git_commit", "resumed"]
+TIME_COLUMNS = ["submit_ms", "accepted_ms", "start_ms", "end_ms", "detected_ms"]
+
+
+def test_each_summary_column_is_what_the_readme_says_whatever_the_outcome(run_cli, tmp_path):
+    before_ms = time.time() * 1000
+    run = run_cli("mode=map", "workers=3", "app=sleep", "app.sleep_ms=20")
+    after_ms = time.time() * 1000
+    assert run.returncode == 0, run.stderr
+    table = run.csv("summary.csv")
+    assert list(table.columns) == README_SUMMARY and len(table) == 1
+    summary = table.iloc[0]
+    activations, workers = run.csv("activations.csv"), run.csv("workers.csv")
+    # times are epoch milliseconds: the rows' times fall within this test's own clock
+    for column in TIME_COLUMNS:
+        assert activations[column].between(before_ms, after_ms).all(), column
+    assert workers["start_ms"].between(before_ms, after_ms).all()
+    assert summary[["app", "mode", "platform", "workers", "repeat_index"]].tolist() == [
+        "sleep", "map", "local", 3, 0]
+    assert summary[["status", "activations", "failed"]].tolist() == ["ok", 3, 0]
+    assert pd.isna(summary["resumed"]) or not summary["resumed"]  # True only after a resume
+    assert summary["makespan_ms"] == activations["end_ms"].max() - activations["submit_ms"].min()
+    assert summary["invoke_spread_ms"] == (activations["accepted_ms"].max()
+                                           - activations["accepted_ms"].min())
+    assert summary["startup_spread_ms"] == workers["start_ms"].max() - workers["start_ms"].min()
+    assert summary["build_cache"] in ("hit", "miss")
+    assert summary["deployed"] == "uploaded"  # a fresh embedded platform has no action yet
+    info = json.loads((run.run_dir / "provenance.json").read_text())
+    assert summary["platform_address"] == info["platform"]
+    assert re.fullmatch(r"embedded platform at http://127\.0\.0\.1:\d+",
+                        summary["platform_address"])
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROBE, capture_output=True,
+                          text=True)
+    if head.returncode == 0:  # a source tree, not an unpacked archive
+        assert summary["git_commit"] == head.stdout.strip()
+
+    # a run stopped at its build has the same columns, empty past the build
+    action = tmp_path / "broken.py"
+    action.write_text("def main(args)\n    return {}\n")
+    stopped = run_cli("mode=map", "workers=3", "app=sleep", f"app.action={action}")
+    assert stopped.returncode == 1
+    table = stopped.csv("summary.csv")
+    assert list(table.columns) == README_SUMMARY and len(table) == 1
+    summary = table.iloc[0]
+    assert summary["status"] == "error" and summary["message"].startswith(f"{action}, line 1")
+    assert summary["activations"] == 0
+    assert summary[["makespan_ms", "deploy_ms", "run_ms", "deployed", "requests",
+                    "platform_address"]].isna().all()
