@@ -1,5 +1,6 @@
 """Bad config values end with one line naming the key, exit code 2, no traceback, no run dir."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,12 @@ def test_debug_adds_the_traceback_to_a_composition_error(run_cli):
     assert run.returncode == 2
     assert run.stderr.startswith("config error: app=foo: no such app")
     assert "Traceback" in run.stderr and "MissingConfigException" in run.stderr
+
+
+def test_an_override_hydra_cannot_parse_says_how_to_quote_it(run_cli):
+    run = run_cli("mode=[", timeout=60)
+    assert run.returncode == 2, run.stderr
+    [line] = run.stderr.splitlines()
+    assert re.fullmatch(r"config error: mode=\[: Hydra cannot parse this override \(.+\); "
+                        r"quote a value with special characters: 'mode=\"\.\.\.\"'", line), line
+    assert not run.run_dir.exists()

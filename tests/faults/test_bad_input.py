@@ -9,7 +9,10 @@ covers the values this file does not.
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -143,6 +146,43 @@ def test_an_address_that_refuses_connections_ends_at_once_with_one_line(run_cli)
         "stopped)")
     assert run.summary["status"] == "error"
     assert run.summary["total_ms"] < 3000, run.summary["total_ms"]
+
+
+@pytest.fixture
+def hangs_up() -> Iterator[str]:
+    """An address that accepts every connection and closes it unanswered: a broken gateway."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            connection.close()
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    server.join(timeout=5)
+    listener.close()
+
+
+def test_an_address_that_never_answers_ends_after_retries_with_one_line(run_cli, hangs_up):
+    run = run_cli("platform=openwhisk", f"platform.api_host={hangs_up}", "platform.auth=any:key",
+                  "mode=map", "workers=2", "app=sleep")
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    # the retries are said once, before the line that ends the run
+    assert lines[-1] == (f"error: cannot reach {hangs_up}: ConnectionError (check "
+                         "platform.api_host, or APIHOST in ~/.wskprops)")
+    assert len(lines) == 2 and lines[0].startswith(
+        f"waiting: {hangs_up} did not answer (ConnectionError); retrying"), lines
+    assert run.summary["status"] == "error"
 
 
 API_HOST_ERRORS = [

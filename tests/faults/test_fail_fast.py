@@ -45,6 +45,17 @@ def test_validation_is_skipped_when_workers_failed(run_cli, tmp_path):
     assert len(run.csv("workers.csv")) == 4
 
 
+def test_activations_still_running_at_the_deadline_end_the_run_in_one_line(run_cli):
+    run = run_cli("mode=map", "workers=2", "app=sleep", "app.sleep_ms=600000",
+                  "wait.timeout_s=5")
+    assert run.returncode == 1
+    assert _one_line(run.stderr) == (
+        "error: 2 activations unfinished after 5 s (raise wait.timeout_s to wait longer)")
+    workers = run.csv("workers.csv")
+    assert sorted(workers["worker_id"]) == [0, 1] and (workers["status"] == "unfinished").all()
+    assert run.summary["status"] == "error"
+
+
 SYNTAX_ERROR = "def main(args):\n    if args\n        return {}\n"
 
 
