@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -22,9 +23,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _platform(port: int, state: Path | None = None) -> subprocess.Popen:
+def _platform(port: int, state: Path | None = None, *options: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "runner.platform", "--port", str(port), "--auth", AUTH,
-               "--exit-with-stdin"]
+               "--exit-with-stdin", *options]
     if state is not None:
         command += ["--state", str(state)]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -133,3 +134,55 @@ def test_a_platform_killed_mid_run_stops_the_wait_within_seconds(tmp_path, cache
     assert summary["resumed"] and summary["status"] == "failed"
     # nothing was produced, so nothing was checked (as in a run that failed so)
     assert summary["validation"] == "skipped: 3 workers failed, so their results are missing"
+
+
+def _throttled_run(tmp_path: Path, cache_dir: Path, data_dir: Path, throttle: list[str],
+                   workers: int) -> tuple[subprocess.Popen, str, str]:
+    """A map run of `workers` at once on a stand-alone platform with OpenWhisk's throttle."""
+    port = _free_port()
+    platform = _platform(port, None, *throttle)
+    try:
+        runner = _runner(port, tmp_path / "run", cache_dir, data_dir, "mode=map",
+                         f"workers={workers}", "app=sleep", "app.sleep_ms=200")
+        stdout, stderr = runner.communicate(timeout=180)
+    finally:
+        platform.stdin.close()
+        platform.wait(timeout=30)
+    return runner, stdout, stderr
+
+
+def test_throttling_is_said_in_a_waiting_line_and_the_run_goes_on(tmp_path, cache_dir,
+                                                                   data_dir):
+    # 6 invoked at once, 2 admitted: the others are refused (429) until those end
+    started = time.monotonic()
+    runner, stdout, stderr = _throttled_run(tmp_path, cache_dir, data_dir,
+                                            ["--concurrent-invocations", "2"], workers=6)
+    took = time.monotonic() - started
+    assert runner.returncode == 0, stderr
+    assert stdout.startswith("ok: 6 workers slept >= 200 ms"), stdout
+    lines = stderr.splitlines()
+    assert lines, "the retries were not said"
+    for line in lines:
+        assert re.fullmatch(r"waiting: http://127\.0\.0\.1:\d+ answered HTTP 429 \(Too many "
+                            r"concurrent requests in flight \(count: 2, allowed: 2\)\.\); "
+                            r"retrying with backoff", line), line
+    assert len(lines) <= 1 + took / 10  # said at most every 10 s
+    workers = pd.read_csv(tmp_path / "run" / "workers.csv")
+    assert sorted(workers["worker_id"]) == list(range(6)) and (workers["status"] == "success").all()
+
+
+def test_an_invocation_throttled_past_the_retries_is_a_failed_row_with_the_message(
+        tmp_path, cache_dir, data_dir):
+    refusal = "Too many requests in the last minute (count: 2, allowed: 2)."
+    runner, _, stderr = _throttled_run(tmp_path, cache_dir, data_dir,
+                                       ["--invocations-per-minute", "2"], workers=3)
+    assert runner.returncode == 1, stderr
+    lines = stderr.splitlines()
+    assert lines[0].startswith("waiting: ") and refusal in lines[0], lines
+    assert re.fullmatch(r"failed: 1 of 3 workers failed; worker \d: HTTP 429: "
+                        + re.escape(refusal), lines[-1]), lines
+    activations = pd.read_csv(tmp_path / "run" / "activations.csv")
+    refused = activations[activations["status"] == "not invoked"]
+    assert len(refused) == 1 and refused["error"].tolist() == [f"HTTP 429: {refusal}"]
+    assert (activations["status"] != "not invoked").sum() == 2
+    assert pd.read_csv(tmp_path / "run" / "summary.csv").iloc[0]["status"] == "failed"
