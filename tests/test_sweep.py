@@ -1,10 +1,14 @@
 """Multirun: one run directory per combination, all under the sweep directory."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+
+from tests.helpers.compare import assert_picture
+from tests.helpers.running import wait_for
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +35,29 @@ def test_sweep_makes_one_directory_per_combination(tmp_path, cache_dir, standalo
     assert not [p for p in sweep_dir.rglob("*") if secret in p.name]
     for saved in sweep_dir.rglob("*.yaml"):
         assert secret not in saved.read_text(), saved
+
+
+def test_a_sweep_lays_out_its_jobs_by_date_time_and_overrides_and_draws_their_timelines(
+        tmp_path, cache_dir, data_dir):
+    completed = subprocess.run(
+        [sys.executable, "-m", "runner", "-m", "mode=map", "workers=1,2", "app=sleep",
+         "app.sleep_ms=1", f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    # outputs/sweeps/<date>/<time>/<job>_<overrides>/, paths left out of the name
+    [sweep_dir] = (tmp_path / "outputs" / "sweeps").glob("*/*")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", sweep_dir.parent.name), sweep_dir
+    assert re.fullmatch(r"\d\d-\d\d-\d\d-\d{6}", sweep_dir.name), sweep_dir
+    jobs = sorted(path for path in sweep_dir.iterdir() if path.is_dir())
+    assert [job.name for job in jobs] == [
+        f"{n}_app.sleep_ms=1,app=sleep,mode=map,workers={n + 1}" for n in range(2)]
+    for job in jobs:
+        assert (job / ".hydra" / "config.yaml").is_file()
+        # drawn in the background once the sweep has ended
+        wait_for(lambda job=job: (job / "timeline.png").is_file(), f"{job.name}/timeline.png",
+                 timeout_s=60)
+        assert_picture(job / "timeline.png")
 
 
 def _sweep(tmp_path, cache_dir, *overrides):
