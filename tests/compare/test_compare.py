@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import count, product
 
 import pandas as pd
@@ -146,6 +147,7 @@ def test_default_output_outside_a_sweep_is_under_outputs_compare(tmp_path):
     done = run_compare("runs/*", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     [written] = (tmp_path / "outputs" / "compare").glob("*/comparison.csv")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d", written.parent.name)  # <date>_<time>
     assert pd.read_csv(written)["runs"].tolist() == [1]
 
 

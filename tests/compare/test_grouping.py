@@ -54,6 +54,37 @@ def test_repeats_and_burst_settings_of_map_runs_never_split_a_variant(tmp_path):
         pytest.approx(maps[8]))
 
 
+# settings that only move files or limit waiting: two values each, never a difference
+INCIDENTAL = [["build.cache_dir=/disk1/cache", "data_dir=/disk1/data", "storage.path=/disk1/s",
+               "debug=false", "wait.timeout_s=60"],
+              ["build.cache_dir=/disk2/cache", "data_dir=/disk2/data", "storage.path=/disk2/s",
+               "debug=true", "wait.timeout_s=600"]]
+
+
+def test_settings_that_move_files_or_limit_waiting_never_split_a_variant(tmp_path):
+    for seed, (mode, incidental) in enumerate(product(["map", "burst"], INCIDENTAL)):
+        write_run(tmp_path / "runs" / f"run{seed}", Run(mode, 2, seed,
+                                                        extra_overrides=list(incidental)))
+    out = tmp_path / "out"
+    done = run_compare(str(tmp_path / "runs"), "--out", str(out), "--format", "svg")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out / "comparison.csv")
+    assert table["variant"].tolist() == ["burst", "map"]
+    assert table["runs"].tolist() == [2, 2]
+    assert done.stdout.splitlines()[:3] == [
+        "4 runs; median [min, max] over the ok runs of each variant", "varied: mode",
+        "fixed: app=sleep, platform=local, workers=2, app.sleep_ms=50"]
+    # runs.csv: one row per run, its chosen values, its summary and its directory
+    runs = pd.read_csv(out / "runs.csv", dtype={"run_id": str})
+    assert len(runs) == 4 and runs["run_id"].is_unique
+    assert {"mode", "workers", "wait.timeout_s", "makespan_ms", "status", "run"} <= set(
+        runs.columns)
+    assert sorted(runs["run"]) == sorted(str(tmp_path / "runs" / f"run{n}") for n in range(4))
+    # --format: the figures in that format only
+    assert (out / "makespan_ms_vs_workers.svg").is_file()
+    assert not list(out.glob("*.png"))
+
+
 def test_failed_runs_are_left_out_of_the_medians_and_counted(tmp_path):
     sweep = _sweep_of_repeats(tmp_path / "sweep", failed={8, 9, 12})  # seeds 8, 9: burst w=4 g=1
     done = run_compare(str(sweep))
