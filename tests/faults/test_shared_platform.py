@@ -160,6 +160,13 @@ def test_throttling_is_said_in_a_waiting_line_and_the_run_goes_on(tmp_path, cach
     took = time.monotonic() - started
     assert runner.returncode == 0, stderr
     assert stdout.startswith("ok: 6 workers slept >= 200 ms"), stdout
+    # the refused were submitted at once but accepted only as the first ones ended: the
+    # summary's invoke spread is the accepted one's
+    activations = pd.read_csv(tmp_path / "run" / "activations.csv")
+    accepted = activations["accepted_ms"].max() - activations["accepted_ms"].min()
+    assert accepted > activations["submit_ms"].max() - activations["submit_ms"].min()
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv").iloc[0]
+    assert summary["invoke_spread_ms"] == accepted
     lines = stderr.splitlines()
     assert lines, "the retries were not said"
     for line in lines:
