@@ -14,11 +14,15 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pytest
+import requests
 
 from tests.helpers.compare import assert_picture
+from tests.helpers.json_server import JsonHandler, serve
 from tests.helpers.running import processes_with, wait_for
 
 PROBE = Path(__file__).resolve().parent / "data" / "probe_project"
@@ -155,3 +159,43 @@ def test_each_summary_column_is_what_the_readme_says_whatever_the_outcome(run_cl
     assert summary["activations"] == 0
     assert summary[["makespan_ms", "deploy_ms", "run_ms", "deployed", "requests",
                     "platform_address"]].isna().all()
+
+
+@pytest.fixture
+def counting_proxy(standalone_platform: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
+    """(its address, the requests it passed) for a proxy in front of a stand-alone platform."""
+    seen: list[str] = []
+    upstream = requests.Session()
+
+    class Forward(JsonHandler):
+        def _forward(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            seen.append(f"{self.command} {self.path}")
+            answer = upstream.request(
+                self.command, standalone_platform["APIHOST"] + self.path, data=body,
+                headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+                timeout=60)
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", answer.headers.get("Content-Type", "text/plain"))
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        do_GET = do_PUT = do_POST = do_DELETE = _forward
+
+    server, url = serve(Forward)
+    yield url, seen
+    server.shutdown()
+    upstream.close()
+
+
+def test_requests_counts_every_http_request_the_run_sent(run_cli, counting_proxy,
+                                                         standalone_platform):
+    url, seen = counting_proxy
+    run = run_cli("platform=openwhisk", f"platform.api_host={url}",
+                  f"platform.auth={standalone_platform['AUTH']}", "mode=map", "workers=3",
+                  "app=sleep", "app.sleep_ms=10")
+    assert run.returncode == 0, run.stderr
+    assert sum(request.startswith("POST ") for request in seen) >= 3  # an invocation each
+    assert run.summary["requests"] == len(seen), seen
