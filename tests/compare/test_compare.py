@@ -189,3 +189,28 @@ def test_makespan_figure_draws_one_median_line_per_mode(repeated, tmp_path):
     assert figure.texts[0].get_text().splitlines()[0] == "sleep: makespan_ms against workers"
     assert "n = 3 runs per point" in figure.texts[0].get_text()
     assert_picture(plots.save(figure, tmp_path / "m.png"))
+
+
+def test_speedup_is_the_median_map_makespan_over_the_median_burst_one(repeated):
+    runs_dir, _, _ = repeated
+    figure = figures.speedup(load_runs([runs_dir]), ["mode", "workers"], {"app": "sleep"})
+    # one line per burst variant, beside the dashed line at 1
+    [line] = [line for line in figure.axes[0].get_lines()
+              if line.get_label().startswith("burst")]
+    medians = read_summaries(runs_dir).groupby(["mode", "workers"])["makespan_ms"].median()
+    assert list(line.get_xdata()) == [2, 4]
+    assert list(line.get_ydata()) == pytest.approx(
+        [medians["map", w] / medians["burst", w] for w in (2, 4)])
+
+
+def test_a_burst_of_one_pack_is_drawn_at_its_worker_count(tmp_path):
+    # granularity null (one pack for all) beside packs of 2, at 4 workers
+    sweep = write_sweep(tmp_path / "sweep", [Run("burst", 4, seed, granularity=granularity)
+                                             for seed, granularity in enumerate([None, 2])])
+    runs = load_runs([sweep])
+    figure = figures.startup_spread(runs, ["granularity"], {"app": "sleep"})
+    [line] = figure.axes[0].get_lines()
+    spreads = read_summaries(sweep).set_index("granularity", drop=False)["startup_spread_ms"]
+    assert list(line.get_xdata()) == [2, 4]
+    assert list(line.get_ydata()) == pytest.approx([spreads[2.0], spreads[spreads.index.isna()]
+                                                    .item()])
