@@ -10,7 +10,7 @@ import pytest
 
 from runner import compare
 from runner.analysis import figures, plots
-from runner.analysis.runs import load_runs
+from runner.analysis.runs import load_runs, load_workers
 from tests.helpers.compare import (
     Run,
     assert_picture,
@@ -214,3 +214,42 @@ def test_a_burst_of_one_pack_is_drawn_at_its_worker_count(tmp_path):
     assert list(line.get_xdata()) == [2, 4]
     assert list(line.get_ydata()) == pytest.approx([spreads[2.0], spreads[spreads.index.isna()]
                                                     .item()])
+
+
+def test_running_at_once_draws_each_variants_median_run(repeated):
+    runs_dir, _, _ = repeated
+    runs = load_runs([runs_dir])
+    workers = load_workers(runs)
+    figure = figures.concurrency(workers, runs, ["mode", "workers"], {"app": "sleep"})
+    lines = figure.axes[0].get_lines()
+    assert len(lines) == 4  # one per variant
+    for line in lines:
+        run_id = re.search(r"\(run (\w+)\)", line.get_label()).group(1)
+        run = runs.set_index("run_id").loc[run_id]
+        repeats = runs[(runs["mode"] == run["mode"]) & (runs["workers"] == run["workers"])]
+        assert run["makespan_ms"] == repeats["makespan_ms"].median()  # 3 repeats: the middle
+        # at its peak, the number of its workers whose start..end spans overlap most
+        mine = workers[workers["run_id"] == run_id]
+        peak = max(((mine["start_ms"] <= t) & (mine["end_ms"] > t)).sum()
+                   for t in mine["start_ms"])
+        assert max(line.get_ydata()) == peak
+
+
+def test_breakdown_stacks_each_variants_mean_wait_then_its_parts_in_key_order(repeated):
+    runs_dir, _, _ = repeated
+    workers = load_workers(load_runs([runs_dir]))
+    figure = figures.breakdown(workers, ["mode", "workers"], {"app": "sleep"})
+    [axes] = figure.axes
+    order = [("burst", 2), ("burst", 4), ("map", 2), ("map", 4)]
+    assert [label.get_text().split(" (n=")[0] for label in axes.get_yticklabels()] == [
+        f"{mode} w={n}" for mode, n in order]
+    parts = ["start_latency_ms", "compute_ms", "comm_ms"]  # the fixture's runs report these
+    assert [bars.get_label() for bars in axes.containers] == [
+        "wait for start", "compute", "communicate"]
+    means = workers.groupby(["mode", "workers"])[parts].mean()
+    left = [0.0] * len(order)
+    for part, bars in zip(parts, axes.containers, strict=True):
+        assert [bar.get_width() for bar in bars] == pytest.approx(
+            [means.loc[key, part] for key in order])
+        assert [bar.get_x() for bar in bars] == pytest.approx(left)  # stacked on the last part
+        left = [x + bar.get_width() for x, bar in zip(left, bars, strict=True)]
