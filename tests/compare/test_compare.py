@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from itertools import count, product
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from runner import compare
-from runner.analysis import figures, plots
+from runner.analysis import compare_runs, figures, plots
+from runner.analysis.compare import write
 from runner.analysis.runs import load_runs, load_workers
 from tests.helpers.compare import (
     Run,
@@ -253,3 +256,29 @@ def test_breakdown_stacks_each_variants_mean_wait_then_its_parts_in_key_order(re
             [means.loc[key, part] for key in order])
         assert [bar.get_x() for bar in bars] == pytest.approx(left)  # stacked on the last part
         left = [x + bar.get_width() for x, bar in zip(left, bars, strict=True)]
+
+
+def test_every_figure_is_titled_with_the_app_and_the_fixed_settings(repeated, tmp_path,
+                                                                     monkeypatch):
+    runs_dir, _, _ = repeated
+    drawn: dict[str, Figure] = {}
+    save = plots.save
+
+    def keep(figure: Figure, path: Path) -> Path:
+        drawn[path.relative_to(tmp_path).as_posix()] = figure
+        return save(figure, path)
+
+    monkeypatch.setattr(plots, "save", keep)
+    comparison = compare_runs([runs_dir])
+    write(comparison, tmp_path, ["png"])
+    timelines = {name: drawn.pop(name) for name in list(drawn) if name.startswith("timelines/")}
+    assert len(drawn) == 7
+    for name, figure in drawn.items():
+        title = figure.get_suptitle().splitlines()
+        assert title[0].startswith("sleep: "), (name, title)
+        assert title[1] == "platform=local, app.sleep_ms=50", (name, title)
+    # every run's timeline on one time axis, long enough for the longest run
+    assert len(timelines) == 12
+    [limits] = {figure.axes[0].get_xlim() for figure in timelines.values()}
+    assert limits[0] == 0
+    assert limits[1] >= max(plots.duration_s(Path(run)) for run in comparison.runs["run"])
