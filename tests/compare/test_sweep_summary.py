@@ -32,6 +32,17 @@ def test_one_row_per_job_with_its_choices_and_summary(tmp_path):
         assert row["total_ms"] == summaries.loc[row["mode"], "total_ms"]
 
 
+def test_a_refused_job_says_the_first_line_of_its_error(tmp_path):
+    sweep = write_sweep(tmp_path / "sweep", [Run("map", 2, seed=1)])
+    refused = write_config_error(sweep / "1_workers=0", Run("map", 0, seed=2, job=1),
+                                 "workers=0: must be an integer >= 1")
+    with (refused / "error.txt").open("a") as error:
+        error.write("Traceback (most recent call last):\n  ...\n")  # what debug=true adds
+    table = pd.read_csv(write_sweep_summary(sweep))
+    assert table[["status", "message"]].values.tolist()[1] == [
+        "error", "config error: workers=0: must be an integer >= 1"]
+
+
 def test_hydra_multirun_writes_it_even_when_every_job_fails(tmp_path):
     sweep = tmp_path / "sweep"
     done = subprocess.run(
