@@ -116,6 +116,7 @@ def test_sweep_is_compared_in_place(tmp_path):
     sweep = write_sweep(tmp_path / "sweep", [
         Run("burst", 4, seed, granularity=granularity, sleep_ms=sleep_ms)
         for seed, (granularity, sleep_ms) in enumerate(product([1, 2, 4], [10, 50]))])
+    (sweep / "sweep_summary.csv").write_text("job,status\n0,interrupted\n")  # a stale one
     done = run_compare(str(sweep), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(sweep / "comparison.csv")
@@ -127,7 +128,8 @@ def test_sweep_is_compared_in_place(tmp_path):
         match = runs[(runs["granularity"] == row["granularity"])
                      & (runs["sleep_ms"] == row["app.sleep_ms"])]
         assert row["makespan_ms_median"] == pytest.approx(match["makespan_ms"].median())
-    assert len(pd.read_csv(sweep / "sweep_summary.csv")) == 6
+    rewritten = pd.read_csv(sweep / "sweep_summary.csv")
+    assert len(rewritten) == 6 and (rewritten["status"] == "ok").all()
     assert_picture(sweep / "startup_spread_vs_granularity.png")
     assert not (tmp_path / "outputs").exists()
 
