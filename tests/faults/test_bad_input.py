@@ -8,8 +8,11 @@ covers the values this file does not.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import socket
+import subprocess
+import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -69,15 +72,34 @@ def test_a_directory_given_as_the_action_file_is_a_config_error(run_cli, tmp_pat
                     "no such Python file or package (with __init__.py)")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode (chmod 000); "
-                    "the directory test above stands in for it")
-def test_an_unreadable_action_file_says_so(run_cli, tmp_path):
+# linux/capability.h and linux/prctl.h
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
+PR_CAPBSET_DROP = 24
+
+
+def _as_any_user() -> None:
+    """Run in the child before exec: drops the two capabilities that let root read a file
+    whatever its mode, so a chmod 000 file is as unreadable to root as to anyone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) refused")
+
+
+def test_an_unreadable_action_file_says_so(tmp_path, cache_dir, data_dir):
     action = tmp_path / "action.py"
     action.write_text("def main(args):\n    return {}\n")
     action.chmod(0)
-    line = _one_line(run_cli("mode=map", "workers=1", "app=sleep", f"app.action={action}"), 1,
-                     "error: ")
+    run_dir = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "runner", "mode=map", "workers=1", "app=sleep",
+         f"app.action={action}", f"hydra.run.dir={run_dir}", f"build.cache_dir={cache_dir}",
+         f"data_dir={data_dir}"],
+        cwd=PROJECT, capture_output=True, text=True, timeout=120,
+        preexec_fn=_as_any_user if os.geteuid() == 0 else None)
+    line = _one_line(done, 1, "error: ")
     assert line == f"error: [Errno 13] Permission denied: '{action}'"
+    assert pd.read_csv(run_dir / "summary.csv").iloc[0]["status"] == "error"
 
 
 @pytest.mark.parametrize(
