@@ -284,3 +284,35 @@ def test_every_figure_is_titled_with_the_app_and_the_fixed_settings(repeated, tm
     [limits] = {figure.axes[0].get_xlim() for figure in timelines.values()}
     assert limits[0] == 0
     assert limits[1] >= max(plots.duration_s(Path(run)) for run in comparison.runs["run"])
+
+
+def test_start_latency_cdf_is_the_share_of_each_variants_workers_started_by_then(repeated):
+    runs_dir, _, _ = repeated
+    workers = load_workers(load_runs([runs_dir]))
+    figure = figures.start_latency_cdf(workers, ["mode", "workers"], {"app": "sleep"})
+    lines = {line.get_label().split(" (n=")[0]: line for line in figure.axes[0].get_lines()}
+    assert sorted(lines) == ["burst w=2", "burst w=4", "map w=2", "map w=4"]
+    for (mode, n), mine in workers.groupby(["mode", "workers"]):
+        latencies = sorted(mine["start_latency_ms"])  # each worker's start minus first submit
+        line = lines[f"{mode} w={n}"]
+        assert list(line.get_xdata()) == pytest.approx(latencies)
+        assert list(line.get_ydata()) == pytest.approx(
+            [(i + 1) / len(latencies) for i in range(len(latencies))])
+
+
+def test_a_metric_is_drawn_in_one_panel_per_app_with_min_to_max_shaded(tmp_path):
+    for seed, (app, workers, _) in enumerate(product(["sleep", "mcpi"], [2, 4], range(2))):
+        write_run(tmp_path / f"run{seed}", Run("map", workers, seed, app=app))
+    runs = load_runs([tmp_path])
+    figure = figures.metric_against(runs, "workers", "makespan_ms", ["mode"], {})
+    panels = [axes for axes in figure.axes if axes.get_visible()]
+    assert [axes.get_title() for axes in panels] == ["mcpi", "sleep"]
+    for axes in panels:
+        mine = runs[runs["app"] == axes.get_title()].groupby("workers")["makespan_ms"]
+        [line] = axes.get_lines()
+        assert list(line.get_ydata()) == pytest.approx(mine.median().tolist())
+        [shade] = axes.collections
+        vertices = shade.get_paths()[0].vertices
+        for workers, low, high in zip(mine.min().index, mine.min(), mine.max(), strict=True):
+            # the band at each point spans its runs' min to max
+            assert {round(y, 6) for x, y in vertices if x == workers} == {low, high}
