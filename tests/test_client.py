@@ -8,6 +8,7 @@ errors) and records every request the client sent.
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import subprocess
 import threading
@@ -189,3 +190,14 @@ def test_a_proxy_from_the_environment_carries_the_requests(playback, monkeypatch
     assert client.invoke("hello", {}) == "a" * 32
     assert playback.requests[-1]["host"] == "openwhisk.invalid:3233"
     assert playback.requests[-1]["path"] == "/api/v1/namespaces/_/actions/hello"
+
+
+def test_a_run_against_an_untrusted_certificate_ends_in_one_line(tls_playback, run_cli):
+    run = run_cli("platform=openwhisk", f"platform.api_host={tls_playback.url}",
+                  "platform.auth=u:k", "mode=map", "workers=2", "app=sleep", timeout=60)
+    assert run.returncode == 1, run.stderr
+    [line] = run.stderr.splitlines()
+    assert re.fullmatch(rf"error: TLS verification of {re.escape(tls_playback.url)} failed "
+                        r"\(certificate verify failed: .+\); set platform\.ca_bundle, or "
+                        r"platform\.insecure=true for a self-signed test cluster", line), line
+    assert run.summary["status"] == "error"
