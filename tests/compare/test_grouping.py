@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from runner.analysis import compare_runs, load_activations, load_runs, load_workers
-from runner.analysis.compare import write
+from runner.analysis.compare import saved_table, write
 from tests.helpers.compare import (
     Run,
     assert_picture,
@@ -173,6 +173,18 @@ def test_the_notebook_api_returns_the_tables_the_cli_writes(tmp_path):
     assert saved["runs"].tolist() == comparison.table["runs"].tolist()
     assert comparison.by == ["mode", "workers", "granularity"]
     assert len(comparison.counted_runs) == 15
+
+
+def test_the_notebook_api_takes_the_clis_options(tmp_path):
+    sweep = _sweep_of_repeats(tmp_path / "sweep", failed={8})
+    out = tmp_path / "cli"
+    done = run_compare(str(sweep), "--by", "mode", "--metric", "makespan_ms,run_ms",
+                       "--include-failed", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    comparison = compare_runs([sweep], by="mode", metrics="makespan_ms,run_ms",
+                              include_failed=True)
+    assert saved_table(comparison).to_csv(index=False) == (out / "comparison.csv").read_text()
+    assert comparison.table["runs"].tolist() == [8, 8]  # the failed run counted too
 
 
 def test_figures_in_every_format_and_readable_at_fifty_variants(tmp_path):
