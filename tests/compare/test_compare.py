@@ -316,3 +316,20 @@ def test_a_metric_is_drawn_in_one_panel_per_app_with_min_to_max_shaded(tmp_path)
         for workers, low, high in zip(mine.min().index, mine.min(), mine.max(), strict=True):
             # the band at each point spans its runs' min to max
             assert {round(y, 6) for x, y in vertices if x == workers} == {low, high}
+
+
+def test_start_latency_box_is_one_box_per_variant_of_its_workers_latencies(repeated):
+    runs_dir, _, _ = repeated
+    workers = load_workers(load_runs([runs_dir]))
+    figure = figures.start_latency_boxes(workers, ["mode", "workers"], {"app": "sleep"})
+    [axes] = figure.axes
+    latencies = workers.groupby(["mode", "workers"])["start_latency_ms"]  # in key order
+    assert [label.get_text() for label in axes.get_xticklabels()] == [
+        f"{mode} w={n} (n={count})" for (mode, n), count in latencies.size().items()]
+    lines = axes.get_lines()
+    boxes = [line for line in lines if len(line.get_ydata()) == 5]  # each box's outline
+    medians = [line for line in lines if line.get_color() == "C1"]
+    assert [line.get_ydata()[0] for line in medians] == pytest.approx(
+        latencies.median().tolist())
+    assert [(min(box.get_ydata()), max(box.get_ydata())) for box in boxes] == [
+        pytest.approx((values.quantile(0.25), values.quantile(0.75))) for _, values in latencies]
