@@ -4,7 +4,9 @@ Points live in one float64 object in the run's storage (ow_apps/storage.py);
 every worker reads only its own row range. Burst workers keep their partition
 in memory across iterations and allreduce partial sums; map workers are
 stateless, so each iteration is a map stage that re-reads the partition and the
-driver reduces.
+driver reduces. The Rust crates (`rust/` for map, `rust_burst/` for burst,
+`app.lang=rust`) take the same payloads and answer the same results, so the
+driver and the check below serve both languages.
 """
 
 from __future__ import annotations

@@ -1,0 +1,49 @@
+"""kmeans, terasort and pagerank in Rust through the real command line, embedded platform and
+cargo build: the Python apps' checks must pass on the Rust workers' answers, with their phases.
+
+Sizes are small so that each run takes seconds; the Rust builds are cached for the session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+KMEANS = ["app=kmeans", "app.lang=rust", "app.points=6000", "app.dims=4", "app.k=4",
+          "app.iterations=6"]
+
+
+@pytest.mark.parametrize("mode", ["burst", "map"])
+def test_kmeans_in_rust_matches_numpy(run_cli, mode):
+    run = run_cli(f"mode={mode}", "workers=4", "burst.granularity=2", *KMEANS)
+    assert run.returncode == 0, run.stderr
+    summary = run.summary
+    assert summary["status"] == "ok" and summary["valid"] == True, summary  # noqa: E712
+    assert "centroids match NumPy" in summary["validation"]
+    workers = run.csv("workers.csv")
+    assert (workers["status"] == "success").all()
+    assert (workers["read_ms"] >= 0).all() and (workers["compute_ms"] > 0).all()
+    stages = set(run.csv("activations.csv")["stage"])
+    if mode == "burst":
+        assert stages == {"burst"} and run.summary["activations"] == 2
+        assert (workers["comm_ms"] > 0).all()
+        assert sorted(workers["points"]) == [1500] * 4
+        assert workers["iterations"].nunique() == 1
+    else:
+        assert len(stages) >= 2 and all(stage.startswith("iteration-") for stage in stages)
+
+
+# module -> the apps whose map crate (rust/) and burst crate (rust_burst/) both hold a copy
+SHARED = {"storage.rs": ["kmeans"], "partition.rs": ["kmeans"]}
+
+
+@pytest.mark.parametrize("module", sorted(SHARED))
+def test_a_module_shared_by_rust_crates_is_the_same_file_in_each(module):
+    """Each crate is self-contained (the fork builds it alone), so a shared module is a copy."""
+    paths = [ROOT / "ow_apps" / app / crate / "src" / module
+             for app in SHARED[module] for crate in ("rust", "rust_burst")]
+    texts = {path.relative_to(ROOT).as_posix(): path.read_text() for path in paths}
+    first = next(iter(texts.values()))
+    assert [name for name, text in texts.items() if text != first] == []
