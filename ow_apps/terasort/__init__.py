@@ -7,7 +7,9 @@ intermediate file per (mapper, reducer) and a `reduce` stage sorts them, so
 the shuffle goes through storage. Burst mode is one stage whose shuffle is an
 `all_to_all`. Input and outputs live in the run's storage (ow_apps/storage.py),
 and every run works under its own scratch name there, removed once validated
-unless `keep_output` is set.
+unless `keep_output` is set. The Rust crates (`rust/` for the map stages,
+`rust_burst/`, `app.lang=rust`) take the same payloads and write the same
+layout, so the driver and the check serve both languages.
 """
 
 from __future__ import annotations

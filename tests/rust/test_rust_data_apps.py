@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+PHASES = ["read_ms", "compute_ms", "comm_ms", "write_ms"]
 KMEANS = ["app=kmeans", "app.lang=rust", "app.points=6000", "app.dims=4", "app.k=4",
           "app.iterations=6"]
 
@@ -35,8 +36,30 @@ def test_kmeans_in_rust_matches_numpy(run_cli, mode):
         assert len(stages) >= 2 and all(stage.startswith("iteration-") for stage in stages)
 
 
+@pytest.mark.parametrize("mode, stages", [("burst", {"burst"}), ("map", {"map", "reduce"})])
+def test_terasort_in_rust_passes_teravalidate(run_cli, data_dir, mode, stages):
+    run = run_cli(f"mode={mode}", "workers=4", "burst.granularity=2", "app=terasort",
+                  "app.lang=rust", "app.size_mb=1")
+    assert run.returncode == 0, run.stderr
+    summary = run.summary
+    assert summary["status"] == "ok" and summary["valid"] == True, summary  # noqa: E712
+    assert "10000 records sorted in 4 parts, checksum matches" in summary["validation"]
+    workers = run.csv("workers.csv")
+    assert (workers["status"] == "success").all()
+    assert (workers[PHASES] >= 0).all().all() and (workers["compute_ms"] > 0).all()
+    assert (workers.groupby("stage")["records"].sum() == 10000).all()
+    assert set(run.csv("activations.csv")["stage"]) == stages
+    if mode == "burst":
+        assert (workers["comm_ms"] > 0).all() and (workers["write_ms"] > 0).all()
+    else:
+        reducers = workers[workers["stage"] == "reduce"]
+        assert (reducers["write_ms"] > 0).all() and (reducers["comm_ms"] > 0).all()
+    assert not any((data_dir / "terasort" / "runs").iterdir()), "scratch left after validation"
+
+
 # module -> the apps whose map crate (rust/) and burst crate (rust_burst/) both hold a copy
-SHARED = {"storage.rs": ["kmeans"], "partition.rs": ["kmeans"]}
+SHARED = {"storage.rs": ["kmeans", "terasort"], "partition.rs": ["kmeans"],
+          "phases.rs": ["terasort"], "records.rs": ["terasort"]}
 
 
 @pytest.mark.parametrize("module", sorted(SHARED))
