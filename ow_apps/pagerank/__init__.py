@@ -8,7 +8,9 @@ memory and allreduce the contributions; map workers are stateless, so each
 iteration is a map stage that exchanges ranks and contributions through the
 storage under the run's scratch name and the driver sums and updates. The
 final ranks go to `ranks.f64` under that name, removed once validated unless
-`keep_output` is set.
+`keep_output` is set. The Rust crates (`rust/` for map, `rust_burst/`,
+`app.lang=rust`) take the same payloads and exchange the same objects, so the
+driver and the check serve both languages.
 """
 
 from __future__ import annotations

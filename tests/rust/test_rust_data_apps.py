@@ -6,11 +6,14 @@ Sizes are small so that each run takes seconds; the Rust builds are cached for t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+PAGERANK = ["app=pagerank", "app.lang=rust", "app.nodes=2000", "app.edges=20000",
+            "app.tolerance=0.001", "app.iterations=30"]
 PHASES = ["read_ms", "compute_ms", "comm_ms", "write_ms"]
 KMEANS = ["app=kmeans", "app.lang=rust", "app.points=6000", "app.dims=4", "app.k=4",
           "app.iterations=6"]
@@ -57,9 +60,32 @@ def test_terasort_in_rust_passes_teravalidate(run_cli, data_dir, mode, stages):
     assert not any((data_dir / "terasort" / "runs").iterdir()), "scratch left after validation"
 
 
+@pytest.mark.parametrize("mode", ["burst", "map"])
+def test_pagerank_in_rust_matches_numpy(run_cli, data_dir, mode):
+    run = run_cli(f"mode={mode}", "workers=4", "burst.granularity=2", *PAGERANK)
+    assert run.returncode == 0, run.stderr
+    summary = run.summary
+    assert summary["status"] == "ok" and summary["valid"] == True, summary  # noqa: E712
+    iterations = int(re.search(r"after (\d+) iterations", summary["validation"]).group(1))
+    assert 1 < iterations < 30, "the tolerance, not the cap, should end this run"
+    workers = run.csv("workers.csv")
+    assert (workers["status"] == "success").all()
+    assert (workers[PHASES] >= 0).all().all() and (workers["comm_ms"] > 0).all()
+    assert (workers.groupby("stage")["edges"].sum() == 20000).all()
+    stages = set(run.csv("activations.csv")["stage"])
+    if mode == "burst":
+        assert stages == {"burst"} and set(workers["iterations"]) == {iterations}
+        writers = workers.loc[workers["write_ms"] > 0, "worker_id"]
+        assert writers.tolist() == [0], "worker 0 alone writes the ranks"
+    else:
+        assert stages == {f"iteration-{i}" for i in range(iterations)}
+    assert not any((data_dir / "pagerank" / "runs").iterdir()), "scratch left after validation"
+
+
 # module -> the apps whose map crate (rust/) and burst crate (rust_burst/) both hold a copy
-SHARED = {"storage.rs": ["kmeans", "terasort"], "partition.rs": ["kmeans"],
-          "phases.rs": ["terasort"], "records.rs": ["terasort"]}
+SHARED = {"storage.rs": ["kmeans", "terasort", "pagerank"], "partition.rs": ["kmeans"],
+          "phases.rs": ["terasort", "pagerank"], "records.rs": ["terasort"],
+          "powerstep.rs": ["pagerank"]}
 
 
 @pytest.mark.parametrize("module", sorted(SHARED))
