@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runner.apps import RunContext, Validation
-from runner.config import AppConfig
+from runner.config import AppConfig, Lang
 
 from .. import storage
 
@@ -79,6 +79,8 @@ def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
     common = {"storage": root, "points": points_name(params), "dims": params.dims, "k": params.k,
               "iterations": params.iterations, "threshold": params.threshold,
               "centroids": start}
+    if params.lang == Lang.rust:  # Rust workers reach S3 through presigned URLs (storage.py)
+        common.update(storage.presigned(root, reads=[points_name(params)]))
     return [
         {**common, "first_row": first, "rows": rows}
         for first, rows in (_partition(params, ctx.workers, w) for w in range(ctx.workers))
