@@ -7,8 +7,11 @@ Sizes are small so that each run takes seconds; the Rust builds are cached for t
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,3 +99,19 @@ def test_a_module_shared_by_rust_crates_is_the_same_file_in_each(module):
     texts = {path.relative_to(ROOT).as_posix(): path.read_text() for path in paths}
     first = next(iter(texts.values()))
     assert [name for name, text in texts.items() if text != first] == []
+
+
+def test_ready_rust_vs_python_sweep_runs_each_language_in_each_mode(tmp_path, cache_dir,
+                                                                     data_dir):
+    """`+experiment=rust_vs_python`, narrowed to one app and one size on the command line."""
+    sweep_dir = tmp_path / "sweep"
+    completed = subprocess.run(
+        [sys.executable, "-m", "runner", "-m", "+experiment=rust_vs_python", "app=kmeans",
+         "workers=2", *KMEANS[2:], f"hydra.sweep.dir={sweep_dir}",
+         f"build.cache_dir={cache_dir}", f"data_dir={data_dir}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    rows = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    assert sorted(zip(rows["app.lang"], rows["mode"], strict=True)) == [
+        ("python", "burst"), ("python", "map"), ("rust", "burst"), ("rust", "map")]
+    assert (rows["status"] == "ok").all() and rows["valid"].all()
