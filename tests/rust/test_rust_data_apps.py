@@ -1,7 +1,7 @@
 """kmeans, terasort and pagerank in Rust through the real command line, embedded platform and
 cargo build: the Python apps' checks must pass on the Rust workers' answers, with their phases.
 
-Sizes are small so that each run takes seconds; the Rust builds are cached for the session.
+Sizes are small so that each run takes seconds; the Rust builds are cached for the whole test run.
 """
 
 from __future__ import annotations
