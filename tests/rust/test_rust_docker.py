@@ -70,11 +70,11 @@ def test_the_burst_crate_goes_to_the_forks_image_as_it_is_and_builds_alone(
         SOURCE_REPLACEMENT.format(registry=json.dumps(str(DEBIAN_REGISTRY))))
     # a workspace around the action, as the fork's build has: the crate's files stay untouched
     (tmp_path / "fork" / "Cargo.toml").write_text('[workspace]\nmembers = ["actions"]\n')
-    target = cache_dir / "fork-target"  # shared by the three crates: dependencies build once
+    work = cache_dir / "cargo"  # the build step's: the dependencies it compiled are reused
     built = subprocess.run(
         ["cargo", "build", "--release", "--offline", "--lib"], cwd=tmp_path / "fork" / "actions",
-        env={**os.environ, "CARGO_HOME": str(cache_dir / "cargo" / "home"),
-             "CARGO_TARGET_DIR": str(target), "CARGO_TERM_COLOR": "never"},
+        env={**os.environ, "CARGO_HOME": str(work / "home"),
+             "CARGO_TARGET_DIR": str(work / "target"), "CARGO_TERM_COLOR": "never"},
         capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr
     assert "Compiling actions v0.1.0" in built.stderr
