@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 # Debian packages the tests need (real redis-server and rabbitmq-server); installed once, as root.
 # Rust actions (app.build=cargo) compile offline against Debian's packaged crates, found in
 # /usr/share/cargo/registry; Debian's own cargo comes along only where no toolchain is installed.
-RUST_CRATES := librust-serde-json-dev librust-serde-derive-dev librust-bytes-dev librust-libc-dev
+RUST_CRATES := librust-serde-json-dev librust-serde-derive-dev librust-bytes-dev librust-libc-dev \
+	librust-ureq-dev
 
 services:
 	@for server in redis-server rabbitmq-server; do \
@@ -25,6 +26,7 @@ services:
 	@packages="$$(command -v cargo >/dev/null || echo cargo)"; \
 	ls -d /usr/share/cargo/registry/serde_json-* /usr/share/cargo/registry/serde_derive-* \
 	  /usr/share/cargo/registry/bytes-1.* /usr/share/cargo/registry/libc-0.2.* \
+	  /usr/share/cargo/registry/ureq-2.* \
 	  >/dev/null 2>&1 || packages="$$packages $(RUST_CRATES)"; \
 	[ -z "$$packages" ] || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $$packages; \

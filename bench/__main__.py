@@ -27,6 +27,7 @@ from . import (
     overhead,
     packs,
     rust_middleware,
+    rust_vs_python,
     startup,
     throughput,
     vs_lithops,
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
     overhead.NAME: overhead.run,
     rust_middleware.NAME: rust_middleware.run,
     packs.NAME: packs.run,
+    rust_vs_python.NAME: rust_vs_python.run,
 }
 # The middleware benchmark is a script with its own CLI (bench/middleware.py); it runs last.
 MIDDLEWARE = "middleware"

@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -31,6 +31,9 @@ Location = str | os.PathLike | dict[str, Any]
 Name = str | os.PathLike
 S3_OPTIONS = ("endpoint_url", "region", "access_key", "secret_key")
 MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+# A presigned URL outlives any run it is handed to (a week is SigV4's longest); temporary
+# credentials end it sooner, with them.
+PRESIGN_EXPIRES_S = 7 * 24 * 3600
 
 
 class StorageError(OSError):
@@ -175,6 +178,29 @@ def remove_tree(location: Location) -> None:
                 error = failed["Errors"][0]
                 raise StorageError(f"s3://{bucket}/{error['Key']}: not deleted: "
                                    f"{error['Message']} ({error['Code']})")
+
+
+def presigned(root: Location, reads: Iterable[Name] = (), writes: Iterable[Name] = (),
+              expires_s: int = PRESIGN_EXPIRES_S) -> dict[str, Any]:
+    """The payload entry `presigned`: URLs that let a worker with no credentials and no AWS
+    SDK (the Rust actions) GET the objects `reads` (ranged reads too) and PUT the objects
+    `writes`, named under `root`, as {"presigned": {name: url}}.
+
+    Empty under a local root, where such a worker opens the files itself. Signing sends
+    no request, so a driver can hand out one URL per object and worker cheaply.
+    """
+    if not isinstance(root, Mapping):
+        return {}
+    client = _client(root)
+    urls = {}
+    for method, names in (("get_object", reads), ("put_object", writes)):
+        for name in names:
+            location = join(root, name)
+            with _errors(location):
+                urls[os.fspath(name)] = client.generate_presigned_url(
+                    method, Params={"Bucket": location["bucket"], "Key": location["key"]},
+                    ExpiresIn=expires_s)
+    return {"presigned": urls}
 
 
 def _client(location: Mapping[str, Any]) -> Any:

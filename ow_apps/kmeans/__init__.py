@@ -4,7 +4,9 @@ Points live in one float64 object in the run's storage (ow_apps/storage.py);
 every worker reads only its own row range. Burst workers keep their partition
 in memory across iterations and allreduce partial sums; map workers are
 stateless, so each iteration is a map stage that re-reads the partition and the
-driver reduces.
+driver reduces. The Rust crates (`rust/` for map, `rust_burst/` for burst,
+`app.lang=rust`) take the same payloads and answer the same results, so the
+driver and the check below serve both languages.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runner.apps import RunContext, Validation
-from runner.config import AppConfig
+from runner.config import AppConfig, Lang
 
 from .. import storage
 
@@ -77,6 +79,8 @@ def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
     common = {"storage": root, "points": points_name(params), "dims": params.dims, "k": params.k,
               "iterations": params.iterations, "threshold": params.threshold,
               "centroids": start}
+    if params.lang == Lang.rust:  # Rust workers reach S3 through presigned URLs (storage.py)
+        common.update(storage.presigned(root, reads=[points_name(params)]))
     return [
         {**common, "first_row": first, "rows": rows}
         for first, rows in (_partition(params, ctx.workers, w) for w in range(ctx.workers))

@@ -8,18 +8,21 @@ memory and allreduce the contributions; map workers are stateless, so each
 iteration is a map stage that exchanges ranks and contributions through the
 storage under the run's scratch name and the driver sums and updates. The
 final ranks go to `ranks.f64` under that name, removed once validated unless
-`keep_output` is set.
+`keep_output` is set. The Rust crates (`rust/` for map, `rust_burst/`,
+`app.lang=rust`) take the same payloads and exchange the same objects, so the
+driver and the check serve both languages.
 """
 
 from __future__ import annotations
 
 import posixpath
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runner.apps import RunContext, Validation
-from runner.config import AppConfig, ConfigError
+from runner.config import AppConfig, ConfigError, Lang
 
 from .. import storage
 
@@ -93,8 +96,16 @@ def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
               "tolerance": params.tolerance, "iterations": params.iterations,
               "ranks_out": f"{scratch}/ranks.f64"}
     offsets = np.frombuffer(storage.read(files.offsets), dtype=np.int64)
-    return [{**common, "first_node": first, "last_node": last}
-            for first, last in node_ranges(offsets, ctx.workers)]
+    return [{**common, "first_node": first, "last_node": last,
+             **_urls(params, root, graph_names(params), [common["ranks_out"]] if w == 0 else [])}
+            for w, (first, last) in enumerate(node_ranges(offsets, ctx.workers))]
+
+
+def _urls(params: Params, root: storage.Location, reads: Iterable[str],
+          writes: Iterable[str]) -> dict[str, Any]:
+    """A Rust worker's presigned URLs on S3 (a burst's worker 0 writes the ranks); Python
+    workers use boto3 themselves."""
+    return storage.presigned(root, reads, writes) if params.lang == Lang.rust else {}
 
 
 def _map_iterations(params: Params, work: list[dict[str, Any]], executor: Any) -> int | None:
@@ -112,6 +123,10 @@ def _map_iterations(params: Params, work: list[dict[str, Any]], executor: Any) -
         stage = [{**w, "ranks_in": f"{exchange}/ranks.f64",
                   "contrib_out": f"{exchange}/contrib-{worker}.f64"}
                  for worker, w in enumerate(work)]
+        for item in stage:  # this stage's objects, beside the graph's
+            urls = _urls(params, root, [item["ranks_in"]], [item["contrib_out"]])
+            if urls:
+                item["presigned"] = {**item["presigned"], **urls["presigned"]}
         if not all(o.ok for o in executor.map(stage, stage=f"iteration-{iteration}")):
             return None
         total = sum(np.frombuffer(storage.read(storage.join(root, w["contrib_out"])))

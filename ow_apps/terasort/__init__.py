@@ -7,7 +7,9 @@ intermediate file per (mapper, reducer) and a `reduce` stage sorts them, so
 the shuffle goes through storage. Burst mode is one stage whose shuffle is an
 `all_to_all`. Input and outputs live in the run's storage (ow_apps/storage.py),
 and every run works under its own scratch name there, removed once validated
-unless `keep_output` is set.
+unless `keep_output` is set. The Rust crates (`rust/` for the map stages,
+`rust_burst/`, `app.lang=rust`) take the same payloads and write the same
+layout, so the driver and the check serve both languages.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.apps import RunContext, Validation
-from runner.config import AppConfig, ConfigError
+from runner.config import AppConfig, ConfigError, Lang
 
 from .. import storage
 
@@ -90,9 +92,35 @@ def payloads(params: Params, ctx: RunContext) -> list[dict[str, Any]]:
     common = {"storage": root, "input": input_name(params),
               "boundaries": boundaries(data, records, ctx.workers), "scratch": scratch}
     return [
-        {**common, "first": first, "count": count}
-        for first, count in (_slice(records, ctx.workers, w) for w in range(ctx.workers))
+        {**common, "first": first, "count": count, **_urls(params, ctx, root, scratch, worker)}
+        for worker, (first, count) in enumerate(_slice(records, ctx.workers, w)
+                                                for w in range(ctx.workers))
     ]
+
+
+def _urls(params: Params, ctx: RunContext, root: storage.Location, scratch: str,
+          worker: int) -> dict[str, Any]:
+    """A Rust worker's presigned URLs on S3: the input, and what it writes (a mapper its
+    shuffle objects, a burst worker its part). Python workers use boto3 themselves."""
+    from .teraformat import part_path, shuffle_path
+
+    if params.lang != Lang.rust:
+        return {}
+    writes = ([shuffle_path(scratch, worker, reducer) for reducer in range(ctx.workers)]
+              if ctx.mode == "map" else [part_path(scratch, worker)])
+    return storage.presigned(root, reads=[input_name(params)], writes=writes)
+
+
+def _reducer_urls(params: Params, root: storage.Location, scratch: str, mappers: int,
+                  reducer: int) -> dict[str, Any]:
+    """A Rust reducer's presigned URLs on S3: every mapper's object for it, and its part."""
+    from .teraformat import part_path, shuffle_path
+
+    if params.lang != Lang.rust:
+        return {}
+    return storage.presigned(root, reads=[shuffle_path(scratch, m, reducer)
+                                          for m in range(mappers)],
+                             writes=[part_path(scratch, reducer)])
 
 
 def run(params: Params, ctx: RunContext, executor: Any) -> dict[str, Any]:
@@ -109,7 +137,9 @@ def run(params: Params, ctx: RunContext, executor: Any) -> dict[str, Any]:
     root = work[0]["storage"]
     reducer = {"role": "reducer", "storage": root, "scratch": answer["scratch"],
                "mappers": ctx.workers}
-    outcomes = executor.map([reducer] * ctx.workers, stage="reduce")  # worker_id picks the part
+    reducers = [{**reducer, **_reducer_urls(params, root, answer["scratch"], ctx.workers, w)}
+                for w in range(ctx.workers)]
+    outcomes = executor.map(reducers, stage="reduce")  # worker_id picks the part
     storage.remove_tree(storage.join(root, shuffle_dir(answer["scratch"])))
     return {**answer, "complete": all(o.ok for o in outcomes)}
 

@@ -31,7 +31,7 @@ from runner.build.zips import write_action_zip
 
 DEBIAN_REGISTRY = Path("/usr/share/cargo/registry")
 DEBIAN_CRATES = ("librust-serde-json-dev librust-serde-derive-dev librust-bytes-dev "
-                 "librust-libc-dev")
+                 "librust-libc-dev librust-ureq-dev")
 MIDDLEWARE = "burst-communication-middleware"
 MIDDLEWARE_CRATE = Path(__file__).resolve().parent / "crates" / "burst_communication_middleware"
 NO_CARGO = ("install Rust (rustup.rs or Debian's `cargo`), or build inside an OpenWhisk Rust "
