@@ -10,15 +10,23 @@ from __future__ import annotations
 import sys
 
 from runner.client import early
+from runner.platform.quick_exit import exit_now
 
 
-def main() -> None:
+def main() -> int:
     if "platform=openwhisk" not in sys.argv[1:]:
         early.start()
     from runner import cli  # after the platform's start: this import takes a while
 
-    cli.main()
+    try:
+        cli.main()
+    except SystemExit as done:
+        if isinstance(done.code, str):  # what sys.exit("...") would print
+            print(done.code, file=sys.stderr)
+            return 1
+        return done.code or 0
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    exit_now(main())

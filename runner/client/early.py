@@ -9,6 +9,7 @@ runs before everything else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -60,6 +61,9 @@ class _Log:
             self.write(line)
 
 
+STOP_TIMEOUT_S = 10.0  # a platform still running this long after SIGTERM is killed
+
+
 @dataclass
 class PlatformProcess:
     process: subprocess.Popen
@@ -69,15 +73,22 @@ class PlatformProcess:
     served: int = field(default=0)
 
     def stop(self) -> None:
-        """SIGTERM lets the platform kill its action processes; SIGKILL if it does not obey."""
+        """SIGTERM lets the platform kill its action processes; SIGKILL if it does not obey.
+
+        The wait blocks until the platform ends (a wait with a timeout polls, up to
+        50 ms late); a timer sends the SIGKILL if it takes longer than STOP_TIMEOUT_S.
+        """
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+            overdue = threading.Timer(STOP_TIMEOUT_S, self._kill)
+            overdue.start()
+            self.process.wait()
+            overdue.cancel()
         self.log.close()
+
+    def _kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 _waiting: list[PlatformProcess] = []  # started ahead, waiting for its settings

@@ -36,6 +36,7 @@ from runner.platform import servers
 from runner.platform.cgroups import CgroupTree, Unavailable, open_tree
 from runner.platform.controller import Controller
 from runner.platform.pool import usable_cpus
+from runner.platform.quick_exit import exit_now
 from runner.platform.server import build_app
 from runner.platform.settings import Settings
 
@@ -316,4 +317,4 @@ def _serve_with(args: argparse.Namespace, cgroups: CgroupTree | None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
