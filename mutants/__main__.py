@@ -65,12 +65,12 @@ def copy_project(into: Path) -> None:
             shutil.copy2(source, target)
 
 
-def _cosmic_ray_config(module: dict[str, Any], tree: Path, scratch: Path,
-                       exclude: list[str]) -> str:
+def _cosmic_ray_config(module: dict[str, Any], scratch: Path, settings: dict[str, Any]) -> str:
     """cosmic-ray's config for one module: its tests, stopping at the first failure."""
     pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-              f"--basetemp={scratch / 'pytest'}", *module["tests"]]
-    excluded = ", ".join(f'"{pattern}"' for pattern in exclude)
+              f"--basetemp={scratch / 'pytest'}", *settings.get("pytest-args", []),
+              *module.get("pytest-args", []), *module["tests"]]
+    excluded = ", ".join(f'"{pattern}"' for pattern in settings.get("exclude-operators", []))
     return (
         "[cosmic-ray]\n"
         f'module-path = "{module["path"]}"\n'
@@ -84,7 +84,7 @@ def _cosmic_ray_config(module: dict[str, Any], tree: Path, scratch: Path,
     )
 
 
-def run_module(name: str, module: dict[str, Any], exclude: list[str], out: Path,
+def run_module(name: str, module: dict[str, Any], settings: dict[str, Any], out: Path,
                scratch_root: Path) -> float:
     """Mutates one module in a fresh copy of the project; returns the seconds it took."""
     started = time.monotonic()
@@ -92,7 +92,7 @@ def run_module(name: str, module: dict[str, Any], exclude: list[str], out: Path,
     tree = scratch / "tree"
     copy_project(tree)
     config = out / f"{name}.toml"
-    config.write_text(_cosmic_ray_config(module, tree, scratch, exclude))
+    config.write_text(_cosmic_ray_config(module, scratch, settings))
     session = out / f"{name}.sqlite"
     env = {
         **os.environ,
@@ -253,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     # Short paths: some tests open Unix sockets under their temporary directories.
     with tempfile.TemporaryDirectory(prefix="mutants-", dir="/tmp") as scratch, \
             ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        futures = {name: pool.submit(run_module, name, modules[name],
-                                     settings.get("exclude-operators", []), out, Path(scratch))
+        futures = {name: pool.submit(run_module, name, modules[name], settings, out,
+                                     Path(scratch))
                    for name in names}
         failed = False
         for name, future in futures.items():
