@@ -124,13 +124,29 @@ def test_a_run_that_never_ran_has_a_summary_of_empty_cells(tmp_path: Path) -> No
 
 
 def test_a_stage_whose_workers_never_started_does_not_hide_the_others(tmp_path: Path) -> None:
-    _write(tmp_path / "activations.csv", ACTIVATION_COLUMNS, [_activation("a", 10, 10, 20)])
+    # times from a clock of the test's own, near zero
+    _write(tmp_path / "activations.csv", ACTIVATION_COLUMNS, [
+        _activation("a", 1, 4, 20), _activation("b", 2, 10, 12)])
     _write(tmp_path / "workers.csv", WORKER_COLUMNS, [
-        _worker("gone", 0, ""), _worker("main", 0, 100), _worker("main", 1, 104)])
+        _worker("gone", 0, ""), _worker("main", 0, 3), _worker("main", 1, 7)])
     summarize(tmp_path, identity(_cfg("burst")), {}, {"status": "ok"})
     written = _read_summary(tmp_path)[1][0]
-    assert (written["startup_spread_ms"], written["invoke_spread_ms"]) == ("4.0", "0.0")
-    assert written["makespan_ms"] == "10.0"
+    assert (written["startup_spread_ms"], written["invoke_spread_ms"]) == ("4.0", "6.0")
+    assert written["makespan_ms"] == "19.0"
+
+
+def test_a_run_whose_every_invocation_was_refused_has_no_makespan(tmp_path: Path) -> None:
+    refused = {"stage": "main", "kind": "map", "workers": 1, "submit_ms": 1000,
+               "status": "refused", "error": "429 Too Many Requests"}
+    _write(tmp_path / "activations.csv", ACTIVATION_COLUMNS, [refused, refused])
+    _write(tmp_path / "workers.csv", WORKER_COLUMNS, [
+        _worker("main", 0, "", "429 Too Many Requests"),
+        _worker("main", 1, "", "429 Too Many Requests")])
+    summarize(tmp_path, identity(_cfg("map")), {}, {"status": "failed"})
+    written = _read_summary(tmp_path)[1][0]
+    assert (written["makespan_ms"], written["invoke_spread_ms"], written["startup_spread_ms"]) \
+        == ("", "", "")
+    assert (written["activations"], written["failed"]) == ("2", "2")
 
 
 def test_an_unknown_column_is_refused_and_the_old_summary_kept(tmp_path: Path) -> None:
