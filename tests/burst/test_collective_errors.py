@@ -1,0 +1,165 @@
+"""What the collectives promise beyond their answers: the messages they cost, and the
+errors a worker gets for a wrong call (runner/burst/collectives.py).
+
+Workers are threads here, each with a Link over in-memory FIFO queues that count
+every message, so a collective that sends one message too many shows up at once
+(tests/burst/test_burst_collectives.py checks the answers on real packs).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from runner.burst import collectives
+from runner.burst.topology import Topology
+
+WAIT_S = 10
+
+
+class Network:
+    """Per-pair FIFO channels between the workers of one topology, counting messages."""
+
+    def __init__(self, groups: list[tuple[int, int]]):
+        self.topology = Topology({f"g{i}": r for i, r in enumerate(groups)})
+        size = self.topology.size
+        self.channels = {(a, b): queue.Queue() for a in range(size) for b in range(size)}
+        self.sent: list[tuple[int, int]] = []
+        self.lock = threading.Lock()
+
+    def crossing(self) -> int:
+        """Messages between workers of different groups: the remote backend's traffic."""
+        group = self.topology.group_of
+        return sum(1 for a, b in self.sent if group(a) != group(b))
+
+
+class Link:
+    def __init__(self, network: Network, me: int):
+        self.network, self.me, self.topology = network, me, network.topology
+
+    def send(self, dest: int, data: Any) -> None:
+        assert dest != self.me, "a worker never sends to itself"
+        with self.network.lock:
+            self.network.sent.append((self.me, dest))
+        self.network.channels[(self.me, dest)].put(data)
+
+    def recv(self, source: int) -> Any:
+        return self.network.channels[(source, self.me)].get(timeout=WAIT_S)
+
+
+def run(groups: list[tuple[int, int]],
+        work: Callable[[Link], Any]) -> tuple[list[Any], Network]:
+    """Every worker's return value, and the network they used (left empty: no stray message)."""
+    network = Network(groups)
+    size = network.topology.size
+    results: list[Any] = [None] * size
+    errors: list[BaseException] = []
+
+    def worker(me: int) -> None:
+        try:
+            results[me] = work(Link(network, me))
+        except BaseException as error:  # reported by the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(me,), daemon=True) for me in range(size)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=WAIT_S * 2)
+    assert not any(thread.is_alive() for thread in threads), "a worker is still waiting"
+    if errors:
+        raise errors[0]
+    assert all(channel.empty() for channel in network.channels.values()), "unread messages"
+    return results, network
+
+
+SHAPES = {
+    "one group": [(0, 4)],
+    "uneven groups": [(0, 2), (3, 3), (4, 8), (9, 10)],
+    "single workers": [(w, w) for w in range(6)],
+}
+
+
+@pytest.mark.parametrize("groups", SHAPES.values(), ids=SHAPES.keys())
+def test_broadcast_costs_one_message_per_worker_and_one_per_other_group(groups) -> None:
+    size, count = groups[-1][1] + 1, len(groups)
+    for root in {0, 1 % size, size - 1}:
+        results, network = run(groups, lambda link, root=root: collectives.broadcast(
+            link, f"from {root}" if link.me == root else None, root))
+        assert results == [f"from {root}"] * size
+        assert len(network.sent) == size - 1
+        assert network.crossing() == count - 1
+
+
+def _concat(left: str, right: str) -> str:
+    return left + right
+
+
+@pytest.mark.parametrize("groups", SHAPES.values(), ids=SHAPES.keys())
+def test_reduce_combines_in_id_order_with_one_message_per_worker(groups) -> None:
+    size, count = groups[-1][1] + 1, len(groups)
+    expected = "".join(chr(97 + w) for w in range(size))
+    for root in {0, size - 1, size // 2}:
+        results, network = run(groups, lambda link, root=root: collectives.reduce(
+            link, chr(97 + link.me), _concat, root))
+        assert results == [expected if w == root else None for w in range(size)]
+        # one more hop from worker 0 to another root
+        assert len(network.sent) == size - 1 + (root != 0)
+        assert network.crossing() == count - 1 + (
+            root != 0 and network.topology.group_of(root) != network.topology.group_of(0))
+
+
+def test_allreduce_and_barrier_leave_every_worker_with_the_same_answer() -> None:
+    groups = SHAPES["uneven groups"]
+    results, network = run(groups, lambda link: collectives.allreduce(link, link.me, max))
+    assert results == [10] * 11
+    assert len(network.sent) == 2 * 10
+    results, network = run(groups, collectives.barrier)
+    assert results == [None] * 11 and len(network.sent) == 2 * 10
+
+
+def test_gather_scatter_and_all_to_all_go_straight_between_workers() -> None:
+    groups = SHAPES["uneven groups"]
+    results, network = run(groups, lambda link: collectives.gather(link, link.me * 10, 3))
+    assert results == [list(range(0, 110, 10)) if w == 3 else None for w in range(11)]
+    assert sorted(network.sent) == [(w, 3) for w in range(11) if w != 3]
+
+    chunks = [f"to {w}" for w in range(11)]
+    results, network = run(groups, lambda link: collectives.scatter(
+        link, chunks if link.me == 4 else None, 4))
+    assert results == chunks
+    assert sorted(network.sent) == [(4, w) for w in range(11) if w != 4]
+
+    results, network = run(groups, lambda link: collectives.all_to_all(
+        link, [(link.me, dest) for dest in range(11)]))
+    assert results == [[(source, me) for source in range(11)] for me in range(11)]
+    assert len(network.sent) == 11 * 10
+
+
+def test_all_to_all_sends_to_the_next_worker_first() -> None:
+    """Staggered: worker i's first message goes to i+1, so no receiver is flooded at once."""
+    groups = [(0, 4)]
+    network = Network(groups)
+    link = Link(network, 2)
+    for source in range(5):  # what the others would have sent worker 2
+        if source != 2:
+            network.channels[(source, 2)].put(source)
+    received = collectives.all_to_all(link, ["a", "b", "c", "d", "e"])
+    assert received == [0, 1, "c", 3, 4]
+    assert network.sent == [(2, 3), (2, 4), (2, 0), (2, 1)]
+
+
+def test_a_wrong_number_of_chunks_is_the_callers_error_with_the_counts() -> None:
+    link = Link(Network([(0, 2)]), 0)
+    with pytest.raises(ValueError, match=r"^scatter root needs 3 chunks, got 2$"):
+        collectives.scatter(link, ["a", "b"], 0)
+    with pytest.raises(ValueError, match=r"^scatter root needs 3 chunks, got None$"):
+        collectives.scatter(link, None, 0)
+    with pytest.raises(ValueError, match=r"^all_to_all needs 3 chunks \(one per destination\), "
+                                         r"got 4$"):
+        collectives.all_to_all(link, ["a", "b", "c", "d"])
+    assert link.network.sent == [], "nothing was sent before the check"
