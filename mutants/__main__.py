@@ -18,6 +18,7 @@ survivor not judged equivalent). The exit code is 1 when a module is under the g
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import os
 import shutil
@@ -91,6 +92,8 @@ def run_module(name: str, module: dict[str, Any], settings: dict[str, Any], out:
     scratch = scratch_root / name
     tree = scratch / "tree"
     copy_project(tree)
+    # the module as mutated, for the score to find its annotations (see `annotation_spans`)
+    shutil.copy2(tree / module["path"], out / f"{name}.py")
     config = out / f"{name}.toml"
     config.write_text(_cosmic_ray_config(module, scratch, settings))
     session = out / f"{name}.sqlite"
@@ -134,6 +137,40 @@ def changed_lines(diff: str) -> tuple[str, str]:
     return " ".join(removed), " ".join(added)
 
 
+ANNOTATION = ("inside an annotation: the module has `from __future__ import annotations`, "
+              "so annotations stay text that is never evaluated")
+
+
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where a module's annotations are, as ((line, column), (end line, end column)).
+
+    Empty unless the module postpones their evaluation (PEP 563): only then can no
+    mutant inside one change what the program does. cosmic-ray mutates them like any
+    other expression (`int | None` into `int + None`), so the score sets them aside.
+    """
+    tree = ast.parse(source)
+    postponed = any(isinstance(node, ast.ImportFrom) and node.module == "__future__"
+                    and any(alias.name == "annotations" for alias in node.names)
+                    for node in tree.body)
+    if not postponed:
+        return []
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns:
+            found.append(node.returns)
+        elif isinstance(node, ast.arg) and node.annotation:
+            found.append(node.annotation)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+    return [((a.lineno, a.col_offset), (a.end_lineno or a.lineno, a.end_col_offset or 0))
+            for a in found]
+
+
+def _inside(position: tuple[int, int],
+            spans: list[tuple[tuple[int, int], tuple[int, int]]]) -> bool:
+    return any(start <= tuple(position) < end for start, end in spans)
+
+
 @dataclass
 class Score:
     """One module's outcome; the percentage counts only the non-equivalent mutants."""
@@ -143,6 +180,7 @@ class Score:
     timeout: int = 0
     survived: int = 0
     equivalent: int = 0
+    annotations: int = 0  # of the equivalent: inside an annotation (ANNOTATION)
     errors: int = 0  # cosmic-ray could not run the mutant
     pending: int = 0  # not run (an interrupted session)
     survivors: list[str] = field(default_factory=list)
@@ -164,13 +202,17 @@ def load_equivalents() -> dict[tuple[str, str, str], str]:
             for e in entries}
 
 
-def score(name: str, session: Path, equivalents: dict[tuple[str, str, str], str],
-          used: set[tuple[str, str, str]]) -> Score:
-    """Counts a module's session; `used` collects the equivalents that matched a survivor."""
+def score(name: str, session: Path, source: Path,
+          equivalents: dict[tuple[str, str, str], str], used: set[tuple[str, str, str]]) -> Score:
+    """Counts a module's session; `used` collects the equivalents that matched a survivor.
+
+    `source` is the module as it was mutated (mutation positions point into it).
+    """
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
     result = Score(name)
+    spans = annotation_spans(source.read_text())
     with use_db(str(session), WorkDB.Mode.open) as db:
         result.pending = sum(1 for _ in db.pending_work_items)
         for item, outcome in db.completed_work_items:
@@ -180,7 +222,10 @@ def score(name: str, session: Path, equivalents: dict[tuple[str, str, str], str]
                 result.errors += 1
             elif outcome.test_outcome == TestOutcome.SURVIVED:
                 key = (name, *changed_lines(outcome.diff or ""))
-                if key in equivalents:
+                if _inside(item.mutations[0].start_pos, spans):
+                    result.equivalent += 1
+                    result.annotations += 1
+                elif key in equivalents:
                     result.equivalent += 1
                     used.add(key)
                 else:
@@ -198,11 +243,17 @@ def score(name: str, session: Path, equivalents: dict[tuple[str, str, str], str]
     return result
 
 
-def report(out: Path, names: list[str], goal: float, seconds: dict[str, float]) -> int:
+def report(out: Path, modules: dict[str, dict[str, Any]], names: list[str], goal: float,
+           seconds: dict[str, float]) -> int:
     """Prints and saves the score table; returns the exit code."""
     equivalents = load_equivalents()
     used: set[tuple[str, str, str]] = set()
-    scores = [score(name, out / f"{name}.sqlite", equivalents, used) for name in names]
+    scores = []
+    for name in names:
+        source = out / f"{name}.py"  # saved by run_module; else the module as it is now
+        scores.append(score(name, out / f"{name}.sqlite",
+                            source if source.is_file() else PROJECT / modules[name]["path"],
+                            equivalents, used))
     columns = ["module", "killed", "survived", "timeout", "equivalent", "errors", "total",
                "score_%", "seconds"]
     rows = [[s.module, s.killed, s.survived, s.timeout, s.equivalent, s.errors, s.total,
@@ -218,6 +269,8 @@ def report(out: Path, names: list[str], goal: float, seconds: dict[str, float]) 
         print("  ".join(str(cell).rjust(width) for cell, width in zip(line, widths, strict=True)))
     print(f"score_%: killed and timed-out among the mutants not judged equivalent "
           f"(goal {goal:g} % per module)")
+    print(f"equivalent: judged so in {EQUIVALENT.relative_to(PROJECT)}, or {ANNOTATION} "
+          f"({sum(s.annotations for s in scores)} of them)")
     for s in scores:
         if s.pending:
             print(f"{s.module}: {s.pending} mutants not run (interrupted?)")
@@ -244,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown module {','.join(unknown)}; choose from {', '.join(modules)}")
     if args.report:
         names = [name for name in names if (args.report / f"{name}.sqlite").is_file()]
-        return report(args.report, names, settings["goal"], {})
+        return report(args.report, modules, names, settings["goal"], {})
     out = PROJECT / "outputs" / "mutants" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     out.mkdir(parents=True)
     print(f"mutating {', '.join(names)} into {out}", flush=True)
@@ -265,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(error, flush=True)
                 failed = True
     print(f"all modules in {time.monotonic() - started:.0f} s")
-    code = report(out, [name for name in names if name in seconds], settings["goal"], seconds)
+    code = report(out, modules, [name for name in names if name in seconds], settings["goal"],
+                  seconds)
     return 2 if failed else code
 
 
