@@ -12,6 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from runner.rundir.files import WriteError
 from runner.rundir.recorder import (
     ACTIVATION_COLUMNS,
     WORKER_COLUMNS,
@@ -33,7 +36,10 @@ def _results(run_dir: Path) -> list[dict[str, Any]]:
 
 def _record(result: Any, success: bool, status: str = "success", init: Any = None,
             burst: Any = None) -> dict[str, Any]:
-    annotations = [{"key": "waitTime", "value": 7}]
+    annotations = [  # in the platform's order (runner/platform/records.py)
+        {"key": "path", "value": "guest/probe"}, {"key": "waitTime", "value": 7},
+        {"key": "kind", "value": "python:3"}, {"key": "limits", "value": {"memory": 256}},
+        {"key": "timeout", "value": False}]
     if init is not None:
         annotations.append({"key": "initTime", "value": init})
     if burst is not None:
@@ -146,6 +152,7 @@ def test_a_pack_that_answers_for_the_wrong_workers_fails_each_of_them(tmp_path: 
     crashed = recorder.finished(_pack([3]), _record({"error": "exec died"}, False,
                                                     "action developer error"), 1300)
     odd = recorder.finished(_pack([4, 5]), _record([{}], True, burst={"workers": [4]}), 1300)
+    long = recorder.finished(_pack([6]), _record([{}, {}], True), 1300)
     recorder.close()
     _, workers = _rows(tmp_path / "workers.csv")
     assert [(w["worker_id"], w["status"], w["error"]) for w in workers] == [
@@ -156,8 +163,9 @@ def test_a_pack_that_answers_for_the_wrong_workers_fails_each_of_them(tmp_path: 
         # a burst annotation that is not a [first, last] range leaves the workers asked for
         ("4", "success", "pack answered 1 results for 2 workers"),
         ("5", "success", "pack answered 1 results for 2 workers"),
+        ("6", "success", "pack answered 2 results for 1 workers"),
     ]
-    assert not any(o.ok for o in (*short, *crashed, *odd))
+    assert not any(o.ok for o in (*short, *crashed, *odd, *long))
 
 
 def test_an_activation_that_never_ran_is_a_failed_row_for_each_worker(tmp_path: Path) -> None:
@@ -266,3 +274,49 @@ def test_a_start_that_is_not_a_number_is_kept_as_the_record_says(tmp_path: Path)
     recorder.close()
     _, workers = _rows(tmp_path / "workers.csv")
     assert [w["start_ms"] for w in workers] == ["1000", "late"]
+
+
+def test_an_answer_with_no_result_is_an_error_that_says_null(tmp_path: Path) -> None:
+    recorder = Recorder(tmp_path)
+    record = _record(None, False, "whisk internal error")
+    del record["response"]["result"]
+    recorder.finished(_map(0), record, 1300)
+    recorder.close()
+    _, workers = _rows(tmp_path / "workers.csv")
+    assert [(w["status"], w["error"]) for w in workers] == [("whisk internal error", "null")]
+
+
+def test_a_resumed_session_records_each_activation_as_the_first_would_have(tmp_path: Path) -> None:
+    """Resume rebuilds its submissions from activations.csv (runner/pipeline/resume.py)."""
+    first = Recorder(tmp_path)
+    first.failed(_map(0), "unfinished", "still running when the runner stopped")
+    first.failed(_pack([1, 2]), "unfinished", "still running when the runner stopped")
+    first.close()
+    _, rows = _rows(tmp_path / "activations.csv")
+    again = Recorder(tmp_path, append=True)
+    # the pack's record says it held workers 1..3: the platform's word wins here too
+    answers = [_record({"n": 0}, True),
+               _record([{"n": 1}, {"n": 2}, {"n": 3}], True, burst={"workers": [1, 3]})]
+    for row, workers, record in zip(rows, ([0], [1, 2]), answers, strict=True):
+        sub = Submission(row["stage"], row["kind"], workers, None, int(row["submit_ms"]),
+                         activation_id="a1")
+        again.finished(sub, record, 1300)
+    again.close()
+    _, workers = _rows(tmp_path / "workers.csv")
+    assert [(w["worker_id"], w["status"], w["error"]) for w in workers[3:]] == [
+        ("0", "success", ""), ("1", "success", ""), ("2", "success", ""), ("3", "success", "")]
+    assert [r["result"] for r in _results(tmp_path)] == [{"n": n} for n in range(4)]
+
+
+def test_closing_on_a_full_disk_closes_every_file_and_names_the_first(tmp_path: Path) -> None:
+    recorder = Recorder(tmp_path)
+    recorder.finished(_map(0), _record({"n": 0}, True), 1300)
+    # rows still buffered for a disk with no room left: they fail when the file closes
+    for table in (recorder.activations, recorder.workers):
+        table._file.close()
+        table._file = open("/dev/full", "w")  # noqa: SIM115 - closed by the recorder
+        table._file.write("row\n")
+    workers_file = recorder.workers._file
+    with pytest.raises(WriteError, match=r"^cannot write .*activations\.csv: No space left"):
+        recorder.close()
+    assert workers_file.closed and recorder._results.closed
