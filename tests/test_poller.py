@@ -85,11 +85,12 @@ def test_a_window_of_many_pages_is_read_to_its_end_in_one_round(clock: Clock) ->
 
     poller.poll(pending, found)
 
-    first_submit = NOW_MS - 60_000
+    # until a record bounds the clocks' offset, a second of slack
+    since = NOW_MS - 60_000 - 1000
     assert controller.requests == [
-        ("list", "sleep", first_submit - polling.CLOCK_SLACK_MS, 200, 0, True),
-        ("list", "sleep", first_submit - polling.CLOCK_SLACK_MS, 200, 200, True),
-        ("list", "sleep", first_submit - polling.CLOCK_SLACK_MS, 200, 400, True),
+        ("list", "sleep", since, 200, 0, True),
+        ("list", "sleep", since, 200, 200, True),
+        ("list", "sleep", since, 200, 400, True),
     ]
     assert sorted(_ids(found)) == sorted(f"a{i}" for i in range(450)) and not pending
     assert poller.requests_sent == 3
@@ -107,7 +108,20 @@ def test_the_controllers_clock_is_learnt_from_the_records_it_sends(clock: Clock)
 
     poller.poll(_pending([5], submit_ms=NOW_MS), found)
     # the oldest pending submit on the controller's clock, less the rounding of both clocks
-    assert controller.requests[-1][2] == NOW_MS + 5 - 20_000 - polling.CLOCK_ROUNDING_MS
+    assert controller.requests[-1][2] == NOW_MS + 5 - 20_000 - 5
+
+
+def test_the_window_starts_5_ms_before_the_oldest_submit_on_the_controllers_clock(
+        clock: Clock) -> None:
+    controller = Controller([_record(1, NOW_MS - 100, end=NOW_MS)])  # offset bound: 0
+    poller = ActivationPoller(controller, "sleep")
+    poller.poll(_pending([1]), [])
+    submit = NOW_MS - 50_000
+    controller.records += [_record(2, submit - 5), _record(3, submit - 6)]
+    pending, found = _pending([2, 3], submit_ms=submit - 2), []
+    poller.poll(pending, found)
+    assert controller.requests[-1][2] == submit - 5
+    assert _ids(found) == ["a2"] and list(pending) == ["a3"]
 
 
 def test_records_without_a_usable_end_teach_nothing_about_the_clock(clock: Clock) -> None:
@@ -148,14 +162,14 @@ def test_deep_scans_find_what_ended_out_of_start_order_and_then_come_sooner(cloc
     controller, poller, pending = _overtaken(clock)
     found: list[Found] = []
     poller.poll(pending, found)
-    clock.seconds += polling.DEEP_SCAN_MIN_S / 2
+    clock.seconds += 0.125
     poller.poll(pending, found)
-    assert [r[4] for r in controller.requests] == [0, 0]  # not yet
-    clock.seconds += polling.DEEP_SCAN_MIN_S / 2
+    assert [r[4] for r in controller.requests] == [0, 0]  # not yet: every 0.25 s at first
+    clock.seconds += 0.125
     poller.poll(pending, found)
     assert [r[4] for r in controller.requests] == [0, 0, 0, 200]
     assert not pending and len(found) == 15
-    assert poller.deep_every_s == polling.DEEP_SCAN_MIN_S  # halved, and never below the least
+    assert poller.deep_every_s == 0.25  # halved, and never below the least
 
 
 def test_deep_scans_that_find_nothing_come_half_as_often_up_to_the_most(clock: Clock) -> None:
@@ -208,14 +222,14 @@ def test_single_gets_fetch_the_oldest_pending_and_count_each_request(clock: Cloc
 def test_the_request_budget_lets_a_burst_through_then_holds_the_rate(clock: Clock) -> None:
     budget = RequestBudget()
     assert budget.delay_s(rate=4) == 0.0
-    budget.spend(polling.BURST_REQUESTS, rate=4)
+    budget.spend(5, rate=4)  # a burst of five requests
     assert budget.delay_s(rate=4) == 0.25  # one request's worth at 4/s
     clock.seconds += 0.125
     assert budget.delay_s(rate=4) == 0.125
     clock.seconds += 0.125
     assert budget.delay_s(rate=4) == 0.0  # exactly one token again
     clock.seconds += 60
-    budget.spend(polling.BURST_REQUESTS, rate=4)  # refilled to the burst, not beyond
+    budget.spend(5, rate=4)  # refilled to the burst, not beyond
     assert budget.delay_s(rate=4) == 0.25
     budget.spend(3, rate=4)
     assert budget.delay_s(rate=4) == 1.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +27,7 @@ class Network:
 
     def __init__(self, groups: list[tuple[int, int]]):
         self.topology = Topology({f"g{i}": r for i, r in enumerate(groups)})
-        size = self.topology.size
-        self.channels = {(a, b): queue.Queue() for a in range(size) for b in range(size)}
+        self.channels: dict[tuple[int, int], queue.Queue] = defaultdict(queue.Queue)
         self.sent: list[tuple[int, int]] = []
         self.lock = threading.Lock()
 
@@ -45,10 +45,14 @@ class Link:
         assert dest != self.me, "a worker never sends to itself"
         with self.network.lock:
             self.network.sent.append((self.me, dest))
-        self.network.channels[(self.me, dest)].put(data)
+        with self.network.lock:
+            channel = self.network.channels[(self.me, dest)]
+        channel.put(data)
 
     def recv(self, source: int) -> Any:
-        return self.network.channels[(source, self.me)].get(timeout=WAIT_S)
+        with self.network.lock:
+            channel = self.network.channels[(source, self.me)]
+        return channel.get(timeout=WAIT_S)
 
 
 def run(groups: list[tuple[int, int]],
@@ -159,7 +163,22 @@ def test_a_wrong_number_of_chunks_is_the_callers_error_with_the_counts() -> None
         collectives.scatter(link, ["a", "b"], 0)
     with pytest.raises(ValueError, match=r"^scatter root needs 3 chunks, got None$"):
         collectives.scatter(link, None, 0)
-    with pytest.raises(ValueError, match=r"^all_to_all needs 3 chunks \(one per destination\), "
-                                         r"got 4$"):
-        collectives.all_to_all(link, ["a", "b", "c", "d"])
+    for chunks in (["a", "b", "c", "d"], ["a", "b"]):
+        with pytest.raises(ValueError, match=r"^all_to_all needs 3 chunks \(one per "
+                                             rf"destination\), got {len(chunks)}$"):
+            collectives.all_to_all(link, chunks)
     assert link.network.sent == [], "nothing was sent before the check"
+
+
+def test_bursts_of_more_than_256_workers_reach_every_root() -> None:
+    """Past 256, ids and counts are ints that Python does not share: equal, not identical."""
+    size = 300
+    groups = [(first, min(first + 63, size - 1)) for first in range(0, size, 64)]
+    root = int("299")
+    results, network = run(groups, lambda link: collectives.reduce(link, 1, int.__add__, root))
+    assert results == [size if w == root else None for w in range(size)]
+    assert len(network.sent) == size
+    chunks = [str(w) for w in range(size)]
+    link = Link(Network(groups), root)
+    assert collectives.scatter(link, chunks, root) == "299"
+    assert len(link.network.sent) == size - 1
