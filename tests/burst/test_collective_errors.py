@@ -8,9 +8,8 @@ every message, so a collective that sends one message too many shows up at once
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -19,22 +18,36 @@ import pytest
 from runner.burst import collectives
 from runner.burst.topology import Topology
 
-WAIT_S = 10
+WAIT_S = 30
+
+
+class Deadlock(AssertionError):
+    """Every running worker waits for a message nobody will send: the collective hangs."""
 
 
 class Network:
-    """Per-pair FIFO channels between the workers of one topology, counting messages."""
+    """Per-pair FIFO channels between the workers of one topology, counting messages.
+
+    A hang is found as it happens, not after a timeout: a receive fails at once
+    when every running worker is waiting on an empty channel.
+    """
 
     def __init__(self, groups: list[tuple[int, int]]):
         self.topology = Topology({f"g{i}": r for i, r in enumerate(groups)})
-        self.channels: dict[tuple[int, int], queue.Queue] = defaultdict(queue.Queue)
+        self.channels: dict[tuple[int, int], deque] = defaultdict(deque)
         self.sent: list[tuple[int, int]] = []
-        self.lock = threading.Lock()
+        self.changed = threading.Condition()
+        self.running = 0
+        self.awaiting: dict[int, tuple[int, int]] = {}  # worker: the channel it waits on
 
     def crossing(self) -> int:
         """Messages between workers of different groups: the remote backend's traffic."""
         group = self.topology.group_of
         return sum(1 for a, b in self.sent if group(a) != group(b))
+
+    def stuck(self) -> bool:
+        return len(self.awaiting) >= self.running and not any(
+            self.channels[key] for key in self.awaiting.values())
 
 
 class Link:
@@ -43,16 +56,25 @@ class Link:
 
     def send(self, dest: int, data: Any) -> None:
         assert dest != self.me, "a worker never sends to itself"
-        with self.network.lock:
+        with self.network.changed:
             self.network.sent.append((self.me, dest))
-        with self.network.lock:
-            channel = self.network.channels[(self.me, dest)]
-        channel.put(data)
+            self.network.channels[(self.me, dest)].append(data)
+            self.network.changed.notify_all()
 
     def recv(self, source: int) -> Any:
-        with self.network.lock:
-            channel = self.network.channels[(source, self.me)]
-        return channel.get(timeout=WAIT_S)
+        network, key = self.network, (source, self.me)
+        with network.changed:
+            network.awaiting[self.me] = key
+            try:
+                while not network.channels[key]:
+                    if network.stuck():
+                        network.changed.notify_all()
+                        raise Deadlock(f"worker {self.me} waits for {source} forever")
+                    if not network.changed.wait(timeout=WAIT_S):
+                        raise TimeoutError(f"worker {self.me} waited {WAIT_S} s for {source}")
+                return network.channels[key].popleft()
+            finally:
+                del network.awaiting[self.me]
 
 
 def run(groups: list[tuple[int, int]],
@@ -62,22 +84,26 @@ def run(groups: list[tuple[int, int]],
     size = network.topology.size
     results: list[Any] = [None] * size
     errors: list[BaseException] = []
+    network.running = size
 
     def worker(me: int) -> None:
         try:
             results[me] = work(Link(network, me))
         except BaseException as error:  # reported by the test's thread
             errors.append(error)
+        finally:
+            with network.changed:
+                network.running -= 1
+                network.changed.notify_all()
 
     threads = [threading.Thread(target=worker, args=(me,), daemon=True) for me in range(size)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=WAIT_S * 2)
-    assert not any(thread.is_alive() for thread in threads), "a worker is still waiting"
+        thread.join()  # every receive ends: a message, a deadlock or WAIT_S
     if errors:
         raise errors[0]
-    assert all(channel.empty() for channel in network.channels.values()), "unread messages"
+    assert not any(network.channels.values()), "messages left unread"
     return results, network
 
 
@@ -151,7 +177,7 @@ def test_all_to_all_sends_to_the_next_worker_first() -> None:
     link = Link(network, 2)
     for source in range(5):  # what the others would have sent worker 2
         if source != 2:
-            network.channels[(source, 2)].put(source)
+            network.channels[(source, 2)].append(source)
     received = collectives.all_to_all(link, ["a", "b", "c", "d", "e"])
     assert received == [0, 1, "c", 3, 4]
     assert network.sent == [(2, 3), (2, 4), (2, 0), (2, 1)]
