@@ -152,6 +152,8 @@ def test_a_pack_that_answers_for_the_wrong_workers_fails_each_of_them(tmp_path: 
     crashed = recorder.finished(_pack([3]), _record({"error": "exec died"}, False,
                                                     "action developer error"), 1300)
     odd = recorder.finished(_pack([4, 5]), _record([{}], True, burst={"workers": [4]}), 1300)
+    three = recorder.finished(_pack([7]), _record([{}, {}], True, burst={"workers": [7, 8, 9]}),
+                              1300)
     long = recorder.finished(_pack([6]), _record([{}, {}], True), 1300)
     recorder.close()
     _, workers = _rows(tmp_path / "workers.csv")
@@ -164,8 +166,9 @@ def test_a_pack_that_answers_for_the_wrong_workers_fails_each_of_them(tmp_path: 
         ("4", "success", "pack answered 1 results for 2 workers"),
         ("5", "success", "pack answered 1 results for 2 workers"),
         ("6", "success", "pack answered 2 results for 1 workers"),
+        ("7", "success", "pack answered 2 results for 1 workers"),
     ]
-    assert not any(o.ok for o in (*short, *crashed, *odd, *long))
+    assert not any(o.ok for o in (*short, *crashed, *odd, *long, *three))
 
 
 def test_an_activation_that_never_ran_is_a_failed_row_for_each_worker(tmp_path: Path) -> None:
@@ -293,6 +296,7 @@ def test_a_resumed_session_records_each_activation_as_the_first_would_have(tmp_p
     first.failed(_pack([1, 2]), "unfinished", "still running when the runner stopped")
     first.close()
     _, rows = _rows(tmp_path / "activations.csv")
+    assert [row["activation_id"] for row in rows] == ["a1", "a1"]  # accepted, never ended
     again = Recorder(tmp_path, append=True)
     # the pack's record says it held workers 1..3: the platform's word wins here too
     answers = [_record({"n": 0}, True),
@@ -320,3 +324,14 @@ def test_closing_on_a_full_disk_closes_every_file_and_names_the_first(tmp_path: 
     with pytest.raises(WriteError, match=r"^cannot write .*activations\.csv: No space left"):
         recorder.close()
     assert workers_file.closed and recorder._results.closed
+
+
+def test_a_pack_of_more_than_256_workers_is_recorded_worker_by_worker(tmp_path: Path) -> None:
+    """Counts past 256 are ints Python does not share: compared by value, they match."""
+    recorder = Recorder(tmp_path)
+    workers = list(range(300))
+    recorder.finished(_pack(workers), _record([{"w": w} for w in workers], True), 1300)
+    recorder.close()
+    _, rows = _rows(tmp_path / "workers.csv")
+    assert [(row["worker_id"], row["status"], row["error"]) for row in rows] == [
+        (str(w), "success", "") for w in workers]
