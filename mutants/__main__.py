@@ -92,6 +92,11 @@ def run_module(name: str, module: dict[str, Any], settings: dict[str, Any], out:
     scratch = scratch_root / name
     tree = scratch / "tree"
     copy_project(tree)
+    # Compiled once, checked by hash: each test process imports the copy's modules without
+    # compiling them, and never a stale .pyc of the mutated one (see PYTHONDONTWRITEBYTECODE).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "--invalidation-mode",
+                    "checked-hash", "runner", "ow_apps", "tests"], cwd=tree, check=True,
+                   stdout=subprocess.DEVNULL)
     # the module as mutated, for the score to find its annotations (see `annotation_spans`)
     shutil.copy2(tree / module["path"], out / f"{name}.py")
     config = out / f"{name}.toml"
