@@ -140,6 +140,9 @@ def test_records_without_a_usable_end_teach_nothing_about_the_clock(clock: Clock
     controller.records.append(_record(8, NOW_MS - 3000, end=NOW_MS - 9000))
     poller.get_singly(_pending([8]), 1, [])
     assert poller.clock_offset_floor_ms == -7000
+    controller.records.append(_record(7, NOW_MS - 3000, end=NOW_MS - 5000))
+    poller.get_singly(_pending([7]), 1, [])
+    assert poller.clock_offset_floor_ms == -5000
 
 
 def _overtaken(clock: Clock) -> tuple[Controller, ActivationPoller, dict[str, Submission]]:
@@ -192,6 +195,19 @@ def test_deep_scans_that_find_nothing_come_half_as_often_up_to_the_most(clock: C
     found: list[Found] = []
     poller.poll(pending, found)
     assert _ids(found) == ["a999"] and poller.deep_every_s == 1.0
+    controller.records.append(_record(998, NOW_MS - 40_000 - 6))
+    clock.seconds += 1.0
+    poller.poll(_pending([998]), found)
+    assert _ids(found) == ["a999", "a998"] and poller.deep_every_s == 0.5
+
+
+def test_finds_the_caller_already_holds_are_not_finds_of_a_deep_scan(clock: Clock) -> None:
+    controller = Controller([_record(i, NOW_MS - 40_000 + i) for i in range(250)])
+    poller = ActivationPoller(controller, "sleep")
+    found = [Found(sub, {}, NOW_MS) for sub in _pending(list(range(1000, 1300))).values()]
+    clock.seconds += 0.25
+    poller.poll(_pending([999]), found)  # a deep scan finding nothing
+    assert len(found) == 300 and poller.deep_every_s == 0.5
 
 
 def test_what_earlier_pages_found_is_kept_when_a_request_fails(clock: Clock) -> None:

@@ -148,3 +148,39 @@ def test_runs_without_times_have_no_timelines_and_skip_figures(tmp_path: Path) -
     assert "skipped running_at_once: no workers with start and end times" in notes
     assert notes[-1] == "skipped timelines: no run has worker times"
     assert not (tmp_path / "out" / "timelines").exists()
+
+
+def test_each_runs_timeline_is_drawn_from_that_run(tmp_path: Path) -> None:
+    """A timeline's height grows with its workers: each file must match its own run's."""
+    import matplotlib.image
+
+    from runner.analysis import plots
+
+    for seed, workers in ((1, 2), (2, 12)):
+        write_run(tmp_path / "runs" / f"r{seed}", Run("map", workers, seed))
+    comparison = compare_runs([tmp_path / "runs"])
+    write(comparison, tmp_path / "out", ["png"])
+    runs_csv = pd.read_csv(tmp_path / "out" / "runs.csv", dtype={"run_id": str})
+    heights = set()
+    for run_id, run in zip(runs_csv["run_id"], runs_csv["run"], strict=True):
+        alone = plots.timeline(Path(run), tmp_path / f"{run_id}-alone.png")
+        height = matplotlib.image.imread(alone).shape[0]
+        assert matplotlib.image.imread(tmp_path / "out" / "timelines" / f"{run_id}.png"
+                                       ).shape[0] == height, run
+        heights.add(height)
+    assert len(heights) == 2, "the two runs' timelines differ in height"
+
+
+def test_numeric_keys_get_figures_against_them_and_empty_keys_none(tmp_path: Path) -> None:
+    for seed, sleep_ms in ((1, 50), (2, 100)):
+        write_run(tmp_path / "runs" / f"r{seed}", Run("map", 2, seed, sleep_ms=sleep_ms))
+    comparison = compare_runs([tmp_path / "runs"], metrics="makespan_ms")
+    assert comparison.by == ["app.sleep_ms"]
+    notes = write(comparison, tmp_path / "out", ["svg"])
+    assert f"wrote {tmp_path / 'out' / 'makespan_ms_vs_app.sleep_ms.svg'}" in notes
+    # granularity is empty in map runs: no axis to draw against
+    comparison = compare_runs([tmp_path / "runs"], by="app.sleep_ms,granularity",
+                              metrics="makespan_ms")
+    notes = write(comparison, tmp_path / "out2", ["svg"])
+    assert not [note for note in notes if "makespan_ms_vs_granularity" in note]
+    assert f"wrote {tmp_path / 'out2' / 'makespan_ms_vs_app.sleep_ms.svg'}" in notes
