@@ -182,7 +182,7 @@ def test_deep_scans_that_find_nothing_come_half_as_often_up_to_the_most(clock: C
     pending = _pending([999])  # never ends: every deep scan reads the whole window for nothing
     periods = []
     for _ in range(5):
-        clock.seconds += poller.deep_every_s
+        clock.seconds += poller.deep_every_s + 0.0625  # a round comes when it comes
         poller.poll(pending, [])
         periods.append(poller.deep_every_s)
     assert periods == [0.5, 1.0, 2.0, 2.0, 2.0]
@@ -208,6 +208,9 @@ def test_finds_the_caller_already_holds_are_not_finds_of_a_deep_scan(clock: Cloc
     clock.seconds += 0.25
     poller.poll(_pending([999]), found)  # a deep scan finding nothing
     assert len(found) == 300 and poller.deep_every_s == 0.5
+    clock.seconds += 0.5
+    poller.poll(_pending([999, 249]), found)  # the first page finds one: nothing deeper
+    assert len(found) == 301 and poller.deep_every_s == 1.0
 
 
 def test_what_earlier_pages_found_is_kept_when_a_request_fails(clock: Clock) -> None:
@@ -245,6 +248,8 @@ def test_the_request_budget_lets_a_burst_through_then_holds_the_rate(clock: Cloc
     assert budget.delay_s(rate=4) == 0.125
     clock.seconds += 0.125
     assert budget.delay_s(rate=4) == 0.0  # exactly one token again
+    clock.seconds += 0.125
+    assert budget.delay_s(rate=4) == 0.0  # one and a half
     clock.seconds += 60
     budget.spend(5, rate=4)  # refilled to the burst, not beyond
     assert budget.delay_s(rate=4) == 0.25

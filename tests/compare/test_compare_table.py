@@ -161,13 +161,15 @@ def test_each_runs_timeline_is_drawn_from_that_run(tmp_path: Path) -> None:
     comparison = compare_runs([tmp_path / "runs"])
     write(comparison, tmp_path / "out", ["png"])
     runs_csv = pd.read_csv(tmp_path / "out" / "runs.csv", dtype={"run_id": str})
+    # one time axis for all: to 2 % past the longest run
+    until_s = max(plots.duration_s(Path(run)) for run in runs_csv["run"]) * 1.02
     heights = set()
     for run_id, run in zip(runs_csv["run_id"], runs_csv["run"], strict=True):
-        alone = plots.timeline(Path(run), tmp_path / f"{run_id}-alone.png")
-        height = matplotlib.image.imread(alone).shape[0]
-        assert matplotlib.image.imread(tmp_path / "out" / "timelines" / f"{run_id}.png"
-                                       ).shape[0] == height, run
-        heights.add(height)
+        alone = plots.timeline(Path(run), tmp_path / f"{run_id}-alone.png", until_s=until_s)
+        expected = matplotlib.image.imread(alone)
+        drawn = matplotlib.image.imread(tmp_path / "out" / "timelines" / f"{run_id}.png")
+        assert drawn.shape == expected.shape and (drawn == expected).all(), run
+        heights.add(expected.shape[0])
     assert len(heights) == 2, "the two runs' timelines differ in height"
 
 
