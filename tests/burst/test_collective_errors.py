@@ -198,13 +198,16 @@ def test_a_wrong_number_of_chunks_is_the_callers_error_with_the_counts() -> None
 
 def test_bursts_of_more_than_256_workers_reach_every_root() -> None:
     """Past 256, ids and counts are ints that Python does not share: equal, not identical."""
-    size = 300
-    groups = [(first, min(first + 63, size - 1)) for first in range(0, size, 64)]
-    root = int("299")
+    size = 400
+    groups = [(first, first + 99) for first in range(0, size, 100)]  # a leader at 300
+    root = int("399")
     results, network = run(groups, lambda link: collectives.reduce(link, 1, int.__add__, root))
     assert results == [size if w == root else None for w in range(size)]
     assert len(network.sent) == size
+    results, network = run(groups, lambda link: collectives.broadcast(
+        link, "hi" if link.me == root else None, root))
+    assert results == ["hi"] * size and network.crossing() == len(groups) - 1
     chunks = [str(w) for w in range(size)]
     link = Link(Network(groups), root)
-    assert collectives.scatter(link, chunks, root) == "299"
+    assert collectives.scatter(link, chunks, root) == "399"
     assert len(link.network.sent) == size - 1
