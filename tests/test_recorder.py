@@ -44,9 +44,10 @@ def _record(result: Any, success: bool, status: str = "success", init: Any = Non
         annotations.append({"key": "initTime", "value": init})
     if burst is not None:
         annotations.append({"key": "burst", "value": burst})
-    return {"activationId": "a1", "start": 1000, "end": 1250, "duration": 250,
-            "response": {"status": status, "success": success, "result": result},
-            "annotations": annotations}
+    record = {"activationId": "a1", "start": 1000, "end": 1250, "duration": 250,
+              "response": {"status": status, "success": success, "result": result},
+              "annotations": annotations}
+    return json.loads(json.dumps(record))  # as the client reads it from the HTTP answer
 
 
 def _map(worker_id: int = 3) -> Submission:

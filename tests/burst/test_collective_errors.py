@@ -207,6 +207,8 @@ def test_bursts_of_more_than_256_workers_reach_every_root() -> None:
     results, network = run(groups, lambda link: collectives.broadcast(
         link, "hi" if link.me == root else None, root))
     assert results == ["hi"] * size and network.crossing() == len(groups) - 1
+    results, network = run(groups, lambda link: collectives.gather(link, link.me, root))
+    assert results == [list(range(size)) if w == root else None for w in range(size)]
     chunks = [str(w) for w in range(size)]
     link = Link(Network(groups), root)
     assert collectives.scatter(link, chunks, root) == "399"
