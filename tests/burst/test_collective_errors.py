@@ -213,3 +213,6 @@ def test_bursts_of_more_than_256_workers_reach_every_root() -> None:
     link = Link(Network(groups), root)
     assert collectives.scatter(link, chunks, root) == "399"
     assert len(link.network.sent) == size - 1
+    for source in range(size - 1):  # what the others send the root in an all_to_all
+        link.network.channels[(source, root)].append(source)
+    assert collectives.all_to_all(link, chunks) == [*range(size - 1), "399"]

@@ -186,3 +186,18 @@ def test_numeric_keys_get_figures_against_them_and_empty_keys_none(tmp_path: Pat
     notes = write(comparison, tmp_path / "out2", ["svg"])
     assert not [note for note in notes if "makespan_ms_vs_granularity" in note]
     assert f"wrote {tmp_path / 'out2' / 'makespan_ms_vs_app.sleep_ms.svg'}" in notes
+
+
+def test_a_run_rewritten_while_compared_loses_only_its_timeline(tmp_path: Path) -> None:
+    """A run still being written may leave a half-written CSV between reading and drawing."""
+    write_run(tmp_path / "runs" / "r1", Run("map", 2, 1))
+    changing = write_run(tmp_path / "runs" / "r2", Run("map", 4, 2))
+    comparison = compare_runs([tmp_path / "runs"], metrics="makespan_ms")
+    (changing / "activations.csv").write_text('stage,activation_id,submit_ms\nmain,"a1,1\n')
+    out = tmp_path / "out"
+    notes = write(comparison, out, ["svg"])
+    assert notes[-1] == (f"wrote 1 timelines into {out / 'timelines'} "
+                         "(file names: run_id in runs.csv)")
+    # writing again into the same folder replaces what is there
+    again = write(comparison, out, ["svg"])
+    assert again[-1] == notes[-1] and len(list((out / "timelines").iterdir())) == 1
