@@ -112,10 +112,13 @@ def test_runs_without_summaries_have_no_metric_to_compare(tmp_path: Path) -> Non
 
 
 def test_what_is_written_and_the_notes_that_say_so(runs: Path, tmp_path: Path) -> None:
-    comparison = compare_runs([runs], metrics="makespan_ms,compute_ms")
-    out = tmp_path / "out"
+    # a summary metric beside makespan_ms gets no figure of its own; the others do
+    comparison = compare_runs([runs], metrics="makespan_ms,compute_ms,run_ms,total_ms")
+    out = tmp_path / "new" / "out"
     notes = write(comparison, out, ["svg"])
     saved = pd.read_csv(out / "comparison.csv")
+    assert list(saved.columns[:2]) == ["mode", "runs"], "no index column"
+    assert pd.read_csv(out / "runs.csv").columns[0] != "Unnamed: 0"
     assert saved["varied"].tolist() == ["mode", "mode"]
     assert saved["fixed"].tolist() == ["app=sleep, platform=local, workers=2, app.sleep_ms=50"] * 2
     assert saved_table(comparison).shape[0] == 2
@@ -123,7 +126,8 @@ def test_what_is_written_and_the_notes_that_say_so(runs: Path, tmp_path: Path) -
     assert notes[:2] == [f"wrote {out / 'comparison.csv'}", f"wrote {out / 'runs.csv'}"]
     figures = [note.split("/")[-1] if note.startswith("wrote") else note for note in notes[2:-1]]
     assert figures == [
-        "makespan_ms_vs_workers.svg", "compute_ms_vs_workers.svg", "speedup_vs_workers.svg",
+        "makespan_ms_vs_workers.svg", "compute_ms_vs_workers.svg", "run_ms_vs_workers.svg",
+        "speedup_vs_workers.svg",
         "startup_spread_vs_granularity.svg",
         "start_latency_box.svg", "start_latency_cdf.svg", "running_at_once.svg",
         "breakdown.svg"]
@@ -190,8 +194,8 @@ def test_numeric_keys_get_figures_against_them_and_empty_keys_none(tmp_path: Pat
 
 def test_a_run_rewritten_while_compared_loses_only_its_timeline(tmp_path: Path) -> None:
     """A run still being written may leave a half-written CSV between reading and drawing."""
-    write_run(tmp_path / "runs" / "r1", Run("map", 2, 1))
-    changing = write_run(tmp_path / "runs" / "r2", Run("map", 4, 2))
+    changing = write_run(tmp_path / "runs" / "r1", Run("map", 2, 1))
+    write_run(tmp_path / "runs" / "r2", Run("map", 4, 2))
     comparison = compare_runs([tmp_path / "runs"], metrics="makespan_ms")
     (changing / "activations.csv").write_text('stage,activation_id,submit_ms\nmain,"a1,1\n')
     out = tmp_path / "out"
@@ -201,3 +205,18 @@ def test_a_run_rewritten_while_compared_loses_only_its_timeline(tmp_path: Path) 
     # writing again into the same folder replaces what is there
     again = write(comparison, out, ["svg"])
     assert again[-1] == notes[-1] and len(list((out / "timelines").iterdir())) == 1
+
+
+def test_a_summary_metric_is_kept_when_workers_report_one_of_that_name(tmp_path: Path) -> None:
+    run_dir = write_run(tmp_path / "runs" / "r1", Run("map", 2, 1, parts=("total_ms",)))
+    comparison = compare_runs([tmp_path / "runs"], metrics="total_ms")
+    summary = pd.read_csv(run_dir / "summary.csv")["total_ms"].iloc[0]
+    assert comparison.table["total_ms_median"].tolist() == [pytest.approx(summary)]
+
+
+def test_a_key_with_a_single_number_is_still_an_axis(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs" / "r1", Run("map", 2, 1))
+    write_run(tmp_path / "runs" / "r2", Run("burst", 2, 2, granularity=2))
+    comparison = compare_runs([tmp_path / "runs"], by="mode,granularity", metrics="makespan_ms")
+    notes = write(comparison, tmp_path / "out", ["svg"])
+    assert [note for note in notes if "makespan_ms_vs_granularity" in note]
