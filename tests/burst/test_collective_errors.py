@@ -185,8 +185,9 @@ def test_all_to_all_sends_to_the_next_worker_first() -> None:
 
 def test_a_wrong_number_of_chunks_is_the_callers_error_with_the_counts() -> None:
     link = Link(Network([(0, 2)]), 0)
-    with pytest.raises(ValueError, match=r"^scatter root needs 3 chunks, got 2$"):
-        collectives.scatter(link, ["a", "b"], 0)
+    for chunks in (["a", "b"], ["a", "b", "c", "d"]):
+        with pytest.raises(ValueError, match=rf"^scatter root needs 3 chunks, got {len(chunks)}$"):
+            collectives.scatter(link, chunks, 0)
     with pytest.raises(ValueError, match=r"^scatter root needs 3 chunks, got None$"):
         collectives.scatter(link, None, 0)
     for chunks in (["a", "b", "c", "d"], ["a", "b"]):
