@@ -12,7 +12,8 @@ modules can run at once. The tests run against the copy, subprocesses included: 
 CLI, the embedded platform and the burst workers all import the mutated module.
 Results go to ``outputs/mutants/<timestamp>/``: each module's cosmic-ray session
 (``<module>.sqlite``), its log, ``scores.csv`` and ``survivors.txt`` (the diff of each
-survivor not judged equivalent). The exit code is 1 when a module is under the goal.
+survivor not judged equivalent). The exit code is 1 when a module is under the goal, 2
+when a module could not be run (its tests failing unmutated, say).
 """
 
 from __future__ import annotations
