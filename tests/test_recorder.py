@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -313,18 +314,38 @@ def test_a_resumed_session_records_each_activation_as_the_first_would_have(tmp_p
     assert [r["result"] for r in _results(tmp_path)] == [{"n": n} for n in range(4)]
 
 
-def test_closing_on_a_full_disk_closes_every_file_and_names_the_first(tmp_path: Path) -> None:
+def _open_files_under(folder: Path) -> list[str]:
+    """The files under `folder` this process still holds open (Linux's /proc/self/fd)."""
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # the descriptor listdir itself used, now closed
+            continue
+        if target.startswith(f"{folder}/"):
+            held.append(target)
+    return held
+
+
+def test_closing_closes_every_file_and_names_the_first_that_failed(tmp_path: Path) -> None:
     recorder = Recorder(tmp_path)
     recorder.finished(_map(0), _record({"n": 0}, True), 1300)
-    # rows still buffered for a disk with no room left: they fail when the file closes
-    for table in (recorder.activations, recorder.workers):
-        table._file.close()
-        table._file = open("/dev/full", "w")  # noqa: SIM115 - closed by the recorder
-        table._file.write("row\n")
-    workers_file = recorder.workers._file
-    with pytest.raises(WriteError, match=r"^cannot write .*activations\.csv: No space left"):
+    assert len(_open_files_under(tmp_path)) == 3
+
+    def failing(table: Any, name: str) -> Any:
+        """The table's own close, then the error a full disk gives when its rows are flushed."""
+        close = table.close
+
+        def close_and_fail() -> None:
+            close()
+            raise WriteError(f"cannot write {tmp_path / name}: No space left on device")
+        return close_and_fail
+
+    recorder.activations.close = failing(recorder.activations, "activations.csv")
+    recorder.workers.close = failing(recorder.workers, "workers.csv")
+    with pytest.raises(WriteError, match=r"^cannot write .*/activations\.csv: No space left"):
         recorder.close()
-    assert workers_file.closed and recorder._results.closed
+    assert _open_files_under(tmp_path) == [], "every file is closed, results.jsonl too"
 
 
 def test_a_pack_of_more_than_256_workers_is_recorded_worker_by_worker(tmp_path: Path) -> None:
