@@ -211,7 +211,7 @@ def test_bursts_of_more_than_256_workers_reach_every_root() -> None:
     results, network = run(groups, lambda link: collectives.gather(link, link.me, root))
     assert results == [list(range(size)) if w == root else None for w in range(size)]
     chunks = [str(w) for w in range(size)]
-    link = Link(Network(groups), root)
+    link = Link(Network(groups), size - 1)  # the root's own id: equal to root, not the same int
     assert collectives.scatter(link, chunks, root) == "399"
     assert len(link.network.sent) == size - 1
     for source in range(size - 1):  # what the others send the root in an all_to_all
