@@ -61,6 +61,8 @@ def test_the_table_prints_medians_of_the_ok_runs_and_says_what_was_left_out(runs
             assert _cell(mine[metric]) in line, (metric, line)
     assert "1 failed" in lines[6] and "1 failed" not in lines[5]
     assert len(lines) == 7
+    # the notebook API's workers are those of the counted runs too
+    assert len(comparison.counted_runs) == 4 and len(comparison.counted_workers) == 8
 
 
 def test_include_failed_counts_every_run(runs: Path) -> None:
