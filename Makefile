@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench services clean
+.PHONY: run test lint bench mutants services clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -54,8 +54,20 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP) services
 	$(PY) -m bench $(BENCH_ARGS)
 
+# Mutation testing (cosmic-ray) of the modules in mutants/modules.toml, each against its own
+# tests; prints killed/survived/timeout per module. MUTANTS_ARGS="--only polling" for some.
+MUTANTS_STAMP := $(VENV)/.installed-mutants
+MUTANTS_ARGS ?=
+
+$(MUTANTS_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[test,mutants]'
+	touch $(MUTANTS_STAMP)
+
+mutants: $(MUTANTS_STAMP) services
+	$(PY) -m mutants $(MUTANTS_ARGS)
+
 lint: $(STAMP)
-	$(PY) -m ruff check runner ow_apps hydra_plugins tests bench
+	$(PY) -m ruff check runner ow_apps hydra_plugins tests bench mutants
 
 clean:
 	rm -rf $(VENV) outputs multirun
