@@ -39,7 +39,7 @@ run: $(STAMP)
 	$(PY) -m runner $(ARGS)
 
 test: $(STAMP) services
-	$(PY) -m ruff check runner ow_apps hydra_plugins tests
+	$(PY) -m ruff check runner ow_apps hydra_plugins tests bench mutants
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (short default, under 10 minutes): `make bench BENCH_ARGS="--full"` for the long
