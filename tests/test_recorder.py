@@ -357,3 +357,47 @@ def test_a_pack_of_more_than_256_workers_is_recorded_worker_by_worker(tmp_path: 
     _, rows = _rows(tmp_path / "workers.csv")
     assert [(row["worker_id"], row["status"], row["error"]) for row in rows] == [
         (str(w), "success", "") for w in workers]
+
+
+def test_a_row_the_disk_cannot_take_is_cut_back_and_the_next_one_follows_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk mid-row: what is on disk stays whole rows, and rows written once there is
+    room again start where the last whole one ended (no half row, no hole of zeros)."""
+    recorder = Recorder(tmp_path)
+    recorder.failed(Submission("main", "map", [0], None, submit_ms=1), "refused", "first")
+    whole = (tmp_path / "workers.csv").read_bytes()
+    real_write = os.write
+    calls = {"n": 0}
+
+    def half_then_full(fd: int, data: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:  # half the row goes in, as a filling disk takes it
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(WriteError, match=r"^cannot write .*/activations\.csv: No space left"):
+        recorder.failed(Submission("main", "map", [1], None, submit_ms=2), "refused", "second")
+    monkeypatch.setattr(os, "write", real_write)
+    assert (tmp_path / "workers.csv").read_bytes() == whole
+    recorder.failed(Submission("main", "map", [2], None, submit_ms=3), "refused", "third")
+    recorder.close()
+    for name in ("activations.csv", "workers.csv"):
+        data = (tmp_path / name).read_bytes()
+        assert b"\0" not in data and data.endswith(b"\n"), name
+    _, activations = _rows(tmp_path / "activations.csv")
+    assert [row["error"] for row in activations] == ["first", "third"]
+    _, workers = _rows(tmp_path / "workers.csv")
+    assert [row["worker_id"] for row in workers] == ["0", "2"]
+
+
+def test_row_files_are_readable_by_everyone_and_executable_by_no_one(tmp_path: Path) -> None:
+    before = os.umask(0o022)
+    try:
+        recorder = Recorder(tmp_path)
+        recorder.failed(Submission("main", "map", [0], None, submit_ms=1), "refused", "x")
+        recorder.close()
+    finally:
+        os.umask(before)
+    for name in ("activations.csv", "workers.csv", "results.jsonl"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
