@@ -46,12 +46,21 @@ class Executor:
 
     def map(self, payloads: list[dict[str, Any]], stage: str = "map") -> list[WorkerOutcome]:
         """One activation per payload; `worker_id` is added to each payload."""
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        try:
             invocations = [
                 pool.submit(self._invoke_one, stage, worker_id, payload)
                 for worker_id, payload in enumerate(payloads)
             ]
             waiting = self._wait_invocations(invocations, stage)
+        except BaseException:
+            # Ctrl-C can land inside a future's `with condition:` before the block is set up,
+            # leaving that lock held (CPython runs the handler between the two): joining an
+            # invoker waiting for it would then hang the run forever. Nothing more is sent,
+            # nothing is waited for; the process ends without joining its threads.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return self._sorted(waiting.outcomes)
 
     def _sorted(self, outcomes: list[WorkerOutcome]) -> list[WorkerOutcome]:
